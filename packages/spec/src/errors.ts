@@ -1,0 +1,87 @@
+/**
+ * Portico's one error hierarchy. Check errors by `code` (with {@link isPorticoError}), not by
+ * `instanceof`: two copies of this package in one process have two classes but the same codes.
+ *
+ * @module
+ */
+
+/**
+ * Every stable error code Portico throws or logs. A code never changes meaning once released.
+ * - `ERR_SPEC_VIOLATION`: a rule of spec/ was broken; `rule` names its id.
+ * - `ERR_CLIENT_DISCONNECTED`: `send()` after the client went away (spec/async.md ASYNC-HTTP-9).
+ * - `ERR_BODY_TOO_LARGE`: the request body is over the configured limit (HTTP 413).
+ * - `ERR_BAD_REQUEST`: the request is malformed or forbidden by spec/servers.md (HTTP 400).
+ * - `ERR_BAD_HEADER`: a header name or value is not allowed (CR, LF, NUL, not Latin-1).
+ * - `ERR_APP_LOAD`: an app module, export or interface could not be loaded (CLI exit 2).
+ * - `ERR_LIFESPAN`: lifespan startup or shutdown failed.
+ * - `ERR_INVALID_OPTION`: an option given to a Portico API is not valid.
+ * - `ERR_TIMEOUT`: a configured timeout expired.
+ */
+export type ErrorCode =
+  | 'ERR_SPEC_VIOLATION'
+  | 'ERR_CLIENT_DISCONNECTED'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_BAD_HEADER'
+  | 'ERR_APP_LOAD'
+  | 'ERR_LIFESPAN'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_TIMEOUT'
+  // Codes owned by later packages are added here so the list stays in one place.
+  | (string & { readonly __portico?: never });
+
+/** Which side of the interface broke a rule. */
+export type Side = 'app' | 'server' | 'middleware';
+
+/** Options of {@link PorticoError}. */
+export interface PorticoErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** Whether `message` may be shown to the HTTP client (default `false`). */
+  expose?: boolean;
+  /** The HTTP status this error maps to, when it maps to one. */
+  status?: number;
+  /** The spec rule id broken (`ASYNC-HTTP-4`), for `ERR_SPEC_VIOLATION`. */
+  rule?: string;
+  /** The side that broke the rule. */
+  side?: Side;
+  /** The offending value, for logs. */
+  value?: unknown;
+}
+
+/** The one error class of Portico: a stable `code`, a `cause`, and whether the client may see it. */
+export class PorticoError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Whether `message` may be shown to the HTTP client. */
+  readonly expose: boolean;
+  /** The HTTP status this error maps to, if any. */
+  readonly status: number | undefined;
+  /** Spec rule id, for spec violations. */
+  readonly rule: string | undefined;
+  /** Side that broke the rule, for spec violations. */
+  readonly side: Side | undefined;
+  /** Offending value, for spec violations. */
+  readonly value: unknown;
+
+  constructor(code: ErrorCode, message: string, options: PorticoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PorticoError';
+    this.code = code;
+    this.expose = options.expose ?? false;
+    this.status = options.status;
+    this.rule = options.rule;
+    this.side = options.side;
+    this.value = options.value;
+  }
+}
+
+/**
+ * Whether `err` is a Portico error, optionally of the given `code`. Works across copies of this
+ * package because it checks the `code` property and the `name`, not the class.
+ */
+export function isPorticoError(err: unknown, code?: ErrorCode): err is PorticoError {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return e.name === 'PorticoError' && typeof e.code === 'string' && (code === undefined || e.code === code);
+}
