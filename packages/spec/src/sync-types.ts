@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ByteString } from './async-types.js';
+import type { ByteString, State } from './async-types.js';
 
 /** `portico.input`: the request body as a synchronous reader (spec/sync.md "Input stream"). */
 export interface InputStream {
@@ -93,6 +93,8 @@ export interface PorticoVariables {
   'portico.run_once': boolean;
   'portico.input_terminated': boolean;
   'portico.file_wrapper'?: FileWrapper;
+  /** Per-request state: the same object as the scope's `state` when bridged from the async interface. */
+  'portico.state': State;
 }
 
 /**
