@@ -10,6 +10,7 @@ export * from './bridge/index.js';
 export * from './errors.js';
 export * from './headers.js';
 export * from './interface.js';
+export * from './load.js';
 export * from './path.js';
 export type * from './sync-types.js';
 export * from './validator/index.js';
