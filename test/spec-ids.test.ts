@@ -60,7 +60,8 @@ for (const file of specFiles) {
   if (file.endsWith('README.md')) continue;
   const withoutCode = text.replace(/```[\s\S]*?```/g, '');
   for (const block of withoutCode.split(/\n\s*\n|\n(?=\s*[-*] |\s*\d+\. )/)) {
-    if (!/\bMUST\b/.test(block) || /RFC 2119|BCP 14/.test(block) || block.trimStart().startsWith('|')) continue;
+    if (!/\bMUST\b/.test(block) || /RFC 2119|BCP 14/.test(block) || block.trimStart().startsWith('|'))
+      continue;
     if (!new RegExp(String.raw`\*\*\[${ID}\]\*\*`).test(block)) {
       mustWithoutId.push(`${relative(root, file)}: ${block.trim().slice(0, 100)}`);
     }
@@ -95,7 +96,9 @@ describe('spec rule ids', () => {
   });
 
   test('every interface and middleware rule has a check in the validator', () => {
-    const missing = [...definitions.keys()].filter((id) => !id.startsWith('SRV-') && !validatorChecks.has(id));
+    const missing = [...definitions.keys()].filter(
+      (id) => !id.startsWith('SRV-') && !validatorChecks.has(id),
+    );
     expect(missing).toEqual([]);
   });
 

@@ -16,6 +16,7 @@
  * - `ERR_LIFESPAN`: lifespan startup or shutdown failed.
  * - `ERR_INVALID_OPTION`: an option given to a Portico API is not valid.
  * - `ERR_TIMEOUT`: a configured timeout expired.
+ * - `ERR_WEBSOCKET_CLOSED`: the peer closed the WebSocket (close code and reason in `value`).
  */
 export type ErrorCode =
   | 'ERR_SPEC_VIOLATION'
@@ -27,6 +28,7 @@ export type ErrorCode =
   | 'ERR_LIFESPAN'
   | 'ERR_INVALID_OPTION'
   | 'ERR_TIMEOUT'
+  | 'ERR_WEBSOCKET_CLOSED'
   // Codes owned by later packages are added here so the list stays in one place.
   | (string & { readonly __portico?: never });
 
