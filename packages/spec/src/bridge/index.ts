@@ -1,30 +1,20 @@
 /**
- * Bridges between the interfaces. STUB: being written.
+ * The bridges between the interfaces: a sync app under the async interface (`syncToAsync`), an
+ * async app where a sync app is expected (`asyncToSync`), and the environ <-> scope mappings they
+ * use (`environFromScope`, `scopeFromEnviron`), with the streams they hand to sync apps.
  *
  * @module
  */
-import type { AsyncApp, HTTPScope } from '../async-types.js';
-import { PorticoError } from '../errors.js';
-import type { Environ, ErrorStream, InputStream, SyncApp } from '../sync-types.js';
-
-/** Options of {@link syncToAsync}. */
-export interface SyncToAsyncOptions {
-  /** Request bodies up to this many bytes stay in memory; larger ones spill to a temp file. Default 1 MiB. */
-  spoolThreshold?: number;
-  /** Directory for spilled bodies. Default `os.tmpdir()`. */
-  tmpdir?: string;
-  /** Where `portico.errors` writes. Default: process.stderr. */
-  errors?: ErrorStream;
-  /** Value of `portico.multiprocess`. Default `false`. */
-  multiprocess?: boolean;
-}
-
-/** Runs a sync app under the async interface. */
-export function syncToAsync(_app: SyncApp, _options: SyncToAsyncOptions = {}): AsyncApp {
-  throw new PorticoError('ERR_INVALID_OPTION', 'syncToAsync: not implemented yet');
-}
-
-/** Builds the environ of an HTTP scope (spec/servers.md "From scope to environ"). */
-export function environFromScope(_scope: HTTPScope, _input: InputStream, _errors: ErrorStream): Environ {
-  throw new PorticoError('ERR_INVALID_OPTION', 'environFromScope: not implemented yet');
-}
+export {
+  type AsyncToSyncApp,
+  type AsyncToSyncOptions,
+  type AsyncToSyncTarget,
+  asyncToSync,
+} from './async-to-sync.js';
+export { type EnvironOptions, environFromScope, environKey } from './environ.js';
+export { stderrErrorStream } from './errors-stream.js';
+export { FileInput } from './file-input.js';
+export { DEFAULT_BLOCK_SIZE, FileWrapperBody, fileWrapper } from './file-wrapper.js';
+export { BaseInput, MemoryInput } from './input.js';
+export { encodePath, type ScopeFromEnvironOptions, scopeFromEnviron } from './scope-from-environ.js';
+export { DEFAULT_SPOOL_THRESHOLD, type SyncToAsyncOptions, syncToAsync } from './sync-to-async.js';
