@@ -1,40 +1,56 @@
 /**
- * `@portico/server`: what every Portico server adapter shares. STUB: being written.
+ * `@portico/server`: what every Portico server adapter shares, so adapters stay thin: the log and
+ * the access log, the lifespan runner, bind parsing, the limits and their defaults, and
+ * {@link RequestCycle}, the one implementation of `receive`/`send` and of what happens when an app
+ * fails (spec/servers.md).
  *
  * @packageDocumentation
  */
 
-/** Log levels, most verbose first; `silent` logs nothing. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-
-/** A structured logger: a message and optional fields. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** One finished request, for the access log. */
-export interface AccessLogEntry {
-  /** Remote address, or `null` when unknown (printed as `-`). */
-  readonly client: string | null;
-  /** Request method. */
-  readonly method: string;
-  /** Request target as sent: raw path plus `?query` (byte string). */
-  readonly target: string;
-  /** `"1.1"` etc. */
-  readonly httpVersion: string;
-  /** Response status sent. */
-  readonly status: number;
-  /** Response body bytes sent. */
-  readonly bytes: number;
-  /** Referer header or `null`. */
-  readonly referer: string | null;
-  /** User-Agent header or `null`. */
-  readonly userAgent: string | null;
-  /** When the request started. */
-  readonly time: Date;
-  /** Duration in ms. */
-  readonly durationMs: number;
-}
+export {
+  type AccessLogEntry,
+  accessLogEntry,
+  escapeLogItem,
+  formatCombinedLog,
+  formatLogTime,
+} from './access-log.js';
+export {
+  type Bind,
+  DEFAULT_PORT,
+  type FDBind,
+  formatAddress,
+  parseBind,
+  type TCPBind,
+  type UnixBind,
+} from './bind.js';
+export { cgiVariableName } from './cgi-names.js';
+export {
+  type CycleContext,
+  clientDisconnectedError,
+  RequestBodyCycle,
+  RequestCycle,
+  ResponseCycle,
+  ResponseState,
+} from './cycle.js';
+export { type FileSink, sendFile } from './file-send.js';
+export { type Lifespan, type LifespanMode, type LifespanOptions, startLifespan } from './lifespan.js';
+export { DEFAULT_LIMITS, LIMIT_NAMES, type Limits, resolveLimits } from './limits.js';
+export {
+  createLogger,
+  formatLogLine,
+  isLogLevel,
+  type Logger,
+  type LogLevel,
+  type LogStream,
+  silentLogger,
+} from './logger.js';
+export {
+  FIXED_RESPONSES,
+  type FixedResponse,
+  type HeaderFacts,
+  inspectHeaders,
+  isBodylessStatus,
+  withHeader,
+  withoutHeader,
+} from './response-headers.js';
+export { SPEC_INFO } from './spec-info.js';

@@ -1,0 +1,82 @@
+/**
+ * The HTTP client the suite uses: node:http, so paths go out exactly as given and repeated headers
+ * stay separate lines.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+
+export interface ClientRequest {
+  method?: string;
+  /** Path and query as sent (percent-encoded). */
+  path: string;
+  /** Header pairs; a repeated name is sent as repeated lines. */
+  headers?: [string, string][];
+  /** A body sent with content-length, or a list of pieces sent chunked (with `gapMs` between). */
+  body?: Buffer | Buffer[];
+  gapMs?: number;
+}
+
+export interface ClientResponse {
+  status: number;
+  /** Header pairs as received, names lowercased. */
+  headers: [string, string][];
+  body: Buffer;
+}
+
+export function headerOf(res: ClientResponse, name: string): string | undefined {
+  return res.headers.find(([n]) => n === name)?.[1];
+}
+
+function toPairs(res: IncomingMessage): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < res.rawHeaders.length; i += 2)
+    out.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+  return out;
+}
+
+/** Starts a request; resolves with the response stream once the head arrived. */
+export function open(baseUrl: string, req: ClientRequest): Promise<IncomingMessage> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const grouped = new Map<string, string[]>();
+    for (const [n, v] of req.headers ?? []) grouped.set(n, [...(grouped.get(n) ?? []), v]);
+    const r = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: req.method ?? 'GET',
+      path: req.path,
+      agent: false,
+      headers: Object.fromEntries([...grouped].map(([n, vs]) => [n, vs.length === 1 ? vs[0]! : vs])),
+    });
+    r.on('response', resolve);
+    r.on('error', reject);
+    const body = req.body;
+    if (body === undefined) r.end();
+    else if (Buffer.isBuffer(body)) r.end(body);
+    else {
+      (async () => {
+        for (const piece of body) {
+          r.write(piece);
+          if (req.gapMs) await new Promise((t) => setTimeout(t, req.gapMs));
+        }
+        r.end();
+      })().catch(reject);
+    }
+  });
+}
+
+/** Sends a request and reads the whole response. */
+export async function fetchRaw(baseUrl: string, req: ClientRequest): Promise<ClientResponse> {
+  const res = await open(baseUrl, req);
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return { status: res.statusCode ?? 0, headers: toPairs(res), body: Buffer.concat(chunks) };
+}
+
+export async function fetchJSON<T = Record<string, unknown>>(
+  baseUrl: string,
+  req: ClientRequest,
+): Promise<T> {
+  const res = await fetchRaw(baseUrl, req);
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${res.body.toString()}`);
+  return JSON.parse(res.body.toString('utf8')) as T;
+}

@@ -1,0 +1,185 @@
+/**
+ * The adapter conformance suite: the same cases, run against every adapter through its
+ * {@link ConformanceRunner} (uvicorn's, Hono's and srvx's shared-suite pattern). A runner file is a
+ * few lines: `conformanceSuite(myRunner)`.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conformanceApp, probe, release } from './apps.js';
+import { fetchJSON, fetchRaw, headerOf, open } from './client.js';
+import { rule } from './rule.js';
+import type { ConformanceRunner, ConformanceServer } from './runner.js';
+
+type Json = Record<string, unknown>;
+let probeIds = 0;
+
+/** Defines the suite for `runner` (call it at the top level of a `*.test.ts` file). */
+export function conformanceSuite(runner: ConformanceRunner): void {
+  describe(`conformance: ${runner.name}`, () => {
+    let root: ConformanceServer;
+    let mounted: ConformanceServer;
+    beforeAll(async () => {
+      root = await runner.start(conformanceApp, { rootPath: '' });
+      mounted = await runner.start(conformanceApp, { rootPath: '/mount' });
+    });
+    afterAll(async () => {
+      await root?.close();
+      await mounted?.close();
+    });
+
+    rule('SRV-SCOPE-1', 'GET with a query string', async () => {
+      const scope = await fetchJSON(root.baseUrl, { path: '/scope/items?a=1&b=%20x&c' });
+      expect(scope).toMatchObject({
+        type: 'http',
+        method: 'GET',
+        path: '/scope/items',
+        rawPath: '/scope/items',
+        queryString: 'a=1&b=%20x&c',
+        rootPath: '',
+      });
+    });
+
+    for (const size of [0, 1, 64 * 1024, 10 * 1024 * 1024]) {
+      it(`POST with a ${size}-byte body`, async () => {
+        const body = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) body[i] = (i * 31 + 7) & 0xff;
+        const got = await fetchJSON(root.baseUrl, { method: 'POST', path: '/body', body });
+        expect(got).toEqual({
+          disconnected: false,
+          length: size,
+          events: expect.any(Number),
+          sha256: createHash('sha256').update(body).digest('hex'),
+          typesOk: true,
+        });
+      });
+    }
+
+    it('chunked upload', async () => {
+      const pieces = ['first piece;', 'second;', 'x'.repeat(100_000), 'last'].map((s) => Buffer.from(s));
+      const got = await fetchJSON(root.baseUrl, { method: 'PUT', path: '/body', body: pieces, gapMs: 5 });
+      expect(got).toMatchObject({
+        disconnected: false,
+        length: Buffer.concat(pieces).length,
+        sha256: createHash('sha256').update(Buffer.concat(pieces)).digest('hex'),
+      });
+    });
+
+    rule('SRV-SCOPE-2', 'repeated headers stay separate, in order, names lowercased', async () => {
+      const scope = await fetchJSON(root.baseUrl, {
+        path: '/scope',
+        headers: [
+          ['X-Repeat', 'one'],
+          ['X-Repeat', 'two'],
+          ['X-Other', 'o'],
+        ],
+      });
+      const headers = scope.headers as [string, string][];
+      expect(headers.filter(([n]) => n === 'x-repeat')).toEqual([
+        ['x-repeat', 'one'],
+        ['x-repeat', 'two'],
+      ]);
+      expect(headers.every(([n]) => n === n.toLowerCase())).toBe(true);
+    });
+
+    rule('SRV-PATH-1', 'non-ASCII percent-encoded path', async () => {
+      const scope = await fetchJSON(root.baseUrl, { path: '/scope/caf%C3%A9/%E2%9C%93/a%2Fb?q=%C3%A9' });
+      expect(scope).toMatchObject({
+        path: '/scope/café/✓/a/b',
+        rawPath: '/scope/caf%C3%A9/%E2%9C%93/a%2Fb',
+        queryString: 'q=%C3%A9',
+      });
+    });
+
+    rule('SRV-PATH-2', 'PATH_INFO under a rootPath, scope and environ through the sync bridge', async () => {
+      expect(await fetchJSON(mounted.baseUrl, { path: '/mount/scope/x/y?z=1' })).toMatchObject({
+        rootPath: '/mount',
+        path: '/scope/x/y',
+        rawPath: '/mount/scope/x/y',
+      });
+      expect(await fetchJSON(mounted.baseUrl, { path: '/mount/environ/caf%C3%A9?z=1' })).toMatchObject({
+        SCRIPT_NAME: '/mount',
+        PATH_INFO: '/environ/café',
+        QUERY_STRING: 'z=1',
+        REQUEST_URI: '/mount/environ/caf%C3%A9?z=1',
+      });
+      // a path a front end already stripped of the prefix keeps its whole path
+      expect(await fetchJSON(mounted.baseUrl, { path: '/scope/q' })).toMatchObject({
+        rootPath: '/mount',
+        path: '/scope/q',
+      });
+    });
+
+    rule(
+      ['SRV-ENV-1', 'SRV-ENV-2'],
+      'never makes HTTP_PROXY from a Proxy header, and drops header names with "_"',
+      async () => {
+        const environ = await fetchJSON<{ http: Json }>(root.baseUrl, {
+          path: '/environ',
+          headers: [
+            ['Proxy', 'http://evil.example:1'],
+            ['X-Under_Score', 'spoof'],
+            ['X-Under-Score', 'real'],
+          ],
+        });
+        expect(environ.http).not.toHaveProperty('HTTP_PROXY');
+        expect(environ.http.HTTP_X_UNDER_SCORE).toBe('real');
+      },
+    );
+
+    rule('SRV-FLOW-1', 'streaming response: each chunk arrives before the next is sent', async () => {
+      const id = `stream-${++probeIds}`;
+      const p = probe(id);
+      release(p); // the head goes out with the first chunk
+      const res = await open(root.baseUrl, { path: '/stream', headers: [['x-probe', id]] });
+      const reader = res[Symbol.asyncIterator]();
+      let text = '';
+      for (let i = 1; i <= 3; i++) {
+        if (i > 1) release(p);
+        while (!text.includes(`chunk ${i};`)) {
+          const next = await reader.next();
+          if (next.done) break;
+          text += (next.value as Buffer).toString();
+        }
+        expect(text).toContain(`chunk ${i};`);
+        expect(text).not.toContain(`chunk ${i + 1};`);
+      }
+      for (let next = await reader.next(); !next.done; next = await reader.next()) text += next.value;
+      expect(text).toBe('chunk 1;chunk 2;chunk 3;');
+    });
+
+    rule('SRV-RESP-1', 'HEAD: the headers of GET, no body', async () => {
+      const get = await fetchRaw(root.baseUrl, { path: '/head' });
+      const head = await fetchRaw(root.baseUrl, { method: 'HEAD', path: '/head' });
+      expect(get.body.toString()).toBe('hello, head');
+      expect(head.status).toBe(200);
+      expect(head.body.length).toBe(0);
+      expect(headerOf(head, 'content-type')).toBe('text/plain');
+      expect(headerOf(head, 'content-length')).toBe(headerOf(get, 'content-length'));
+    });
+
+    rule('SRV-ERR-1', 'app error: 500, and the server goes on', async () => {
+      const res = await fetchRaw(root.baseUrl, { path: '/error' });
+      expect(res.status).toBe(500);
+      expect(res.body.toString()).not.toContain('deliberate');
+      const after = await fetchRaw(root.baseUrl, { path: '/head' });
+      expect(after.status).toBe(200);
+    });
+
+    rule('SRV-ERR-4', 'client abort mid-response: the app sees ERR_CLIENT_DISCONNECTED', async () => {
+      const id = `abort-${++probeIds}`;
+      const p = probe(id);
+      const res = await open(root.baseUrl, { path: '/forever', headers: [['x-probe', id]] });
+      let got = 0;
+      for await (const chunk of res) {
+        got += (chunk as Buffer).length;
+        if (got > 50_000) break; // leaving the loop destroys the response: the client goes away
+      }
+      res.socket?.destroy();
+      const outcome = await Promise.race([
+        p.outcome,
+        new Promise((r) => setTimeout(() => r('timeout'), 10_000)),
+      ]);
+      expect(outcome).toBe('ERR_CLIENT_DISCONNECTED');
+    });
+  });
+}
