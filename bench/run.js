@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+// @ts-check
+/**
+ * `pnpm bench`: hello-world throughput of bare node:http, Portico (async app, and sync app through the
+ * bridge), Hono and Fastify, each in its own child process, measured with wrk. Prints a table and
+ * writes it to bench/results/http-hello.md. See bench/README.md.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { markdownTable, tableCells, textTable } from './report.js';
+import { SERVERS, startServer } from './servers.js';
+import { runWrk, wrkVersion } from './wrk.js';
+
+const USAGE = `Usage: pnpm bench [options]
+
+  --duration TIME      measured run per server, wrk syntax (default: 10s)
+  --warmup TIME        warm-up run per server before it (default: same as --duration)
+  --connections N      open connections (default: 50)
+  --threads N          wrk threads (default: 1)
+  --rounds N           repeat everything N times, servers interleaved (default: 1)
+  --pick best|median   with --rounds: report each server's best run (highest req/s, its own
+                       latencies) or the median of each figure (default: best)
+  --only a,b           servers to run: ${SERVERS.map((s) => s.name).join(', ')} (default: all)
+  --no-pin             do not pin the server to CPU 0 and wrk to CPU 1 with taskset
+  -h, --help           show this help
+`;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10s' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    threads: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
+    pick: { type: 'string', default: 'best' },
+    only: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+try {
+  if (values.help) {
+    process.stdout.write(USAGE);
+  } else {
+    await main();
+  }
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
+
+async function main() {
+  const duration = values.duration;
+  const warmup = values.warmup ?? duration;
+  for (const [name, v] of [
+    ['duration', duration],
+    ['warmup', warmup],
+  ]) {
+    if (!/^\d+(?:\.\d+)?[smh]?$/.test(v ?? ''))
+      throw new Error(`--${name}: expected a time like 10s, got ${v}`);
+  }
+  const connections = positive('connections');
+  const threads = positive('threads');
+  const rounds = positive('rounds');
+  const pick = values.pick;
+  if (pick !== 'best' && pick !== 'median') throw new Error(`--pick: expected best or median, got ${pick}`);
+  const only = values.only?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((n) => !SERVERS.some((s) => s.name === n)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown server ${unknown.join(', ')}`);
+  const selected = SERVERS.filter((s) => only === undefined || only.includes(s.name));
+
+  const wrk = wrkVersion();
+  for (const file of ['packages/spec', 'packages/server', 'adapters/http']) {
+    if (!existsSync(new URL(`../${file}/dist/index.js`, import.meta.url))) {
+      throw new Error(`${file}/dist is missing: run pnpm build first`);
+    }
+  }
+  const pin =
+    !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined;
+  const settings = `wrk -t${threads} -c${connections} -d${duration} --latency (after a ${warmup} warm-up run)`;
+  process.stdout.write(`${settings}; ${pin ? 'server on CPU 0, wrk on CPU 1' : 'not pinned'}\n`);
+
+  /** @type {Map<string, import('./wrk.js').WrkResult[]>} */
+  const results = new Map(selected.map((s) => [s.name, []]));
+  // Every server is started once and stays up (idle) while the others are measured; each gets its
+  // warm-up run right before its first measured run, and the rounds interleave the servers, so a
+  // burst of background load hits one run of one server rather than all runs of it.
+  /** @type {import('./servers.js').RunningServer[]} */
+  const running = [];
+  try {
+    for (const spec of selected) running.push(await startServer(spec, pin ? 0 : null));
+    for (let round = 1; round <= rounds; round++) {
+      for (const [i, spec] of selected.entries()) {
+        const common = { url: running[i]?.url ?? '', threads, connections, cpu: pin ? 1 : null };
+        if (round === 1) await runWrk({ ...common, duration: warmup });
+        const result = await runWrk({ ...common, duration });
+        results.get(spec.name)?.push(result);
+        const r = `${Math.round(result.requestsPerSec)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`;
+        process.stdout.write(`  [${round}/${rounds}] ${spec.label}: ${r}\n`);
+      }
+    }
+  } finally {
+    await Promise.all(running.map((server) => server.stop()));
+  }
+
+  const choose = pick === 'best' ? best : median;
+  const rows = selected.map((spec) => ({ spec, result: choose(results.get(spec.name) ?? []) }));
+  const { header, cells, verdicts } = tableCells(rows);
+  process.stdout.write(`\n${textTable(header, cells)}\n${verdicts.map((v) => `\n${v}`).join('')}\n`);
+
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const md = `# HTTP hello-world throughput
+
+- date: ${new Date().toISOString()}
+- command: \`pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`
+- load: \`${settings}\`${rounds > 1 ? `, ${pick === 'best' ? 'best' : 'median'} of ${rounds} rounds` : ''}
+- machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${wrk}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1' : 'not pinned'}
+- servers: NODE_ENV=production, no access log, one process each
+
+${markdownTable(header, cells)}
+
+Targets: Portico async >= 0.95x and sync >= 0.90x the req/s of bare node:http, p99 within 10%.
+${verdicts.map((v) => `- ${v}`).join('\n')}
+`;
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('http-hello.md', dir), md);
+  process.stdout.write('\nwritten to bench/results/http-hello.md\n');
+}
+
+/** @param {'connections' | 'threads' | 'rounds'} name */
+function positive(name) {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name}: expected a positive integer, got ${values[name]}`);
+  return n;
+}
+
+/**
+ * The run with the highest req/s, with its own latencies (errors summed over all runs). Background
+ * load on the machine only ever slows a run down, so the best run is the least disturbed one.
+ * @param {import('./wrk.js').WrkResult[]} list
+ * @returns {import('./wrk.js').WrkResult}
+ */
+function best(list) {
+  const top = list.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+  return { ...top, errors: list.reduce((sum, r) => sum + r.errors, 0) };
+}
+
+/**
+ * Median of each figure across rounds (errors summed).
+ * @param {import('./wrk.js').WrkResult[]} list
+ * @returns {import('./wrk.js').WrkResult}
+ */
+function median(list) {
+  /** @param {(r: import('./wrk.js').WrkResult) => number} pick */
+  const mid = (pick) => {
+    const sorted = list.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  };
+  return {
+    requestsPerSec: mid((r) => r.requestsPerSec),
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+    requests: mid((r) => r.requests),
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * The options of `portico serve`: one table that both the parser and the help text read, so an option
+ * cannot be parsed without being documented (or the other way round).
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS, type LogLevel, parseBind, resolveLimits } from '@portico/server';
+import { normalizeRootPath, PorticoError } from '@portico/spec';
+import { formatDuration, formatSize, invalid, parseCount, parseDuration, parseSize, quote } from './units.js';
+
+/** How an option's value is read. `flag` takes no value. */
+export type OptionKind = 'flag' | 'choice' | 'string' | 'bind' | 'size' | 'duration' | 'count';
+
+/** One command-line option of `portico serve`. */
+export interface OptionSpec {
+  /** Long name without the dashes (`max-body-size`). */
+  readonly name: string;
+  /** One-letter alias, if any. */
+  readonly short?: string;
+  /** How the value is read. */
+  readonly kind: OptionKind;
+  /** The allowed values of a `choice` option. */
+  readonly choices?: readonly string[];
+  /** Placeholder for the value in the help text (`BYTES`, `MS`). */
+  readonly value?: string;
+  /** The default, as the help text shows it. */
+  readonly default: string;
+  /** One line of help. */
+  readonly help: string;
+}
+
+/**
+ * The adapter limits the CLI forwards to `@portico/http`'s `serve()`: option name -> serve() key.
+ * Defaults are `DEFAULT_LIMITS` of `@portico/server` (the help text shows them); the CLI passes only
+ * the limits given, so the adapter's defaults apply to the rest.
+ */
+export const LIMIT_KEYS = {
+  'max-header-size': 'maxHeaderSize',
+  'max-headers-count': 'maxHeadersCount',
+  'max-body-size': 'maxBodySize',
+  'headers-timeout': 'headersTimeout',
+  'request-timeout': 'requestTimeout',
+  'keep-alive-timeout': 'keepAliveTimeout',
+  'idle-timeout': 'idleTimeout',
+  'max-connections': 'maxConnections',
+  'shutdown-timeout': 'shutdownTimeout',
+} as const;
+
+/** The limits given on the command line, keyed as `serve()` takes them; absent ones are omitted. */
+export type Limits = { -readonly [K in keyof typeof LIMIT_KEYS as (typeof LIMIT_KEYS)[K]]?: number };
+
+/** Every option of `portico serve`, in the order the help text lists them. */
+export const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'adapter',
+    kind: 'choice',
+    choices: ['http', 'fastcgi', 'scgi'],
+    default: 'http',
+    help: 'the server adapter (fastcgi and scgi come in later releases)',
+  },
+  {
+    name: 'bind',
+    short: 'b',
+    kind: 'bind',
+    value: 'ADDR',
+    default: '127.0.0.1:8000',
+    help: 'listen on HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeatable (port 0 = any free port)',
+  },
+  {
+    name: 'interface',
+    kind: 'choice',
+    choices: ['auto', 'sync', 'async'],
+    default: 'auto',
+    help: 'the interface the app speaks; auto: an async function or 3 parameters = async, 2 = sync',
+  },
+  {
+    name: 'root-path',
+    kind: 'string',
+    value: 'PATH',
+    default: '""',
+    help: 'path prefix the app is mounted at (scope.rootPath / SCRIPT_NAME), e.g. /api',
+  },
+  size('max-header-size', 'largest request head (request line and headers); larger gets 431'),
+  count('max-headers-count', 'most request header fields; more gets 431'),
+  size('max-body-size', 'largest request body; larger gets 413 and the connection is closed'),
+  duration('headers-timeout', 'time to receive the request head, then 408 (0 = none)'),
+  duration('request-timeout', 'time to receive the whole request, then 408 (0 = none)'),
+  duration('keep-alive-timeout', 'how long an idle keep-alive connection stays open (0 = none)'),
+  duration('idle-timeout', 'a connection with no traffic for this long is closed (0 = none)'),
+  count('max-connections', 'most open client connections; more are closed on accept'),
+  duration('shutdown-timeout', 'on SIGTERM/SIGINT, how long in-flight requests may take (0 = none)'),
+  {
+    name: 'lifespan',
+    kind: 'choice',
+    choices: ['auto', 'on', 'off'],
+    default: 'auto',
+    help: 'lifespan protocol: on = required, auto = skipped if the app fails it before startup, off = never',
+  },
+  {
+    name: 'log-level',
+    kind: 'choice',
+    choices: ['debug', 'info', 'warn', 'error', 'silent'],
+    default: 'info',
+    help: 'least severe server-log message written (to stderr)',
+  },
+  {
+    name: 'access-log',
+    kind: 'string',
+    value: '-|PATH|off',
+    default: '-',
+    help: 'access log in Combined Log Format: - = stdout, PATH = append to that file, off = none',
+  },
+  { name: 'help', short: 'h', kind: 'flag', default: '', help: 'show this help and exit' },
+];
+
+function size(name: keyof typeof LIMIT_KEYS, help: string): OptionSpec {
+  return { name, kind: 'size', value: 'BYTES', default: formatSize(DEFAULT_LIMITS[LIMIT_KEYS[name]]), help };
+}
+function duration(name: keyof typeof LIMIT_KEYS, help: string): OptionSpec {
+  return {
+    name,
+    kind: 'duration',
+    value: 'TIME',
+    default: formatDuration(DEFAULT_LIMITS[LIMIT_KEYS[name]]),
+    help,
+  };
+}
+function count(name: keyof typeof LIMIT_KEYS, help: string): OptionSpec {
+  return { name, kind: 'count', value: 'N', default: String(DEFAULT_LIMITS[LIMIT_KEYS[name]]), help };
+}
+
+/** The parsed command line of `portico serve`. */
+export interface ServeOptions {
+  /** `<module>[:<export>]` as given. */
+  readonly target: string;
+  /** Adapter name; only `http` is available in this release. */
+  readonly adapter: 'http';
+  /** Addresses to listen on, each `HOST:PORT`, `[IPV6]:PORT` or `unix:PATH`. */
+  readonly bind: readonly string[];
+  /** Interface override. */
+  readonly interface: 'auto' | 'sync' | 'async';
+  /** `""` or a path starting with `/` and not ending with `/`. */
+  readonly rootPath: string;
+  /** The limits given (bytes, ms, counts); absent ones take the adapter's defaults. */
+  readonly limits: Limits;
+  /** Lifespan mode. */
+  readonly lifespan: 'auto' | 'on' | 'off';
+  /** Log level of the server log (stderr). */
+  readonly logLevel: LogLevel;
+  /** `-` (stdout), `off`, or a file path opened in append mode. */
+  readonly accessLog: string;
+}
+
+/**
+ * Parses the arguments after `serve`. Returns `'help'` when `--help` was given.
+ *
+ * @throws PorticoError `ERR_INVALID_OPTION` with a one-line message naming the unknown option, the
+ *   missing value or the bad value; `fastcgi`/`scgi` adapters are refused as not available yet.
+ */
+export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
+  const specs = new Map(SERVE_OPTIONS.map((o) => [o.name, o]));
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const o of SERVE_OPTIONS) {
+    config[o.name] = {
+      type: o.kind === 'flag' ? 'boolean' : 'string',
+      ...(o.short === undefined ? {} : { short: o.short }),
+    };
+  }
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+
+  const values = new Map<string, string>();
+  const bind: string[] = [];
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const spec = specs.get(token.name);
+    if (spec === undefined) throw usage(`unknown option ${token.rawName}`);
+    if (spec.kind === 'flag') {
+      if (token.value !== undefined) throw usage(`option --${spec.name} takes no value`);
+      if (spec.name === 'help') return 'help';
+      continue;
+    }
+    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
+      throw usage(`option --${spec.name} needs a value`);
+    }
+    if (spec.kind === 'bind') bind.push(checkBind(token.value));
+    else values.set(spec.name, token.value);
+  }
+  if (positionals.length === 0) throw usage('missing the app to serve: portico serve <module>[:<export>]');
+  if (positionals.length > 1) throw usage(`unexpected argument ${quote(positionals[1]!)}`);
+
+  const choice = <T extends string>(name: string): T => {
+    const spec = specs.get(name)!;
+    const value = values.get(name) ?? spec.default;
+    if (!spec.choices!.includes(value)) throw invalid(name, value, `one of ${spec.choices!.join(', ')}`);
+    return value as T;
+  };
+  const adapter = choice<string>('adapter');
+  if (adapter !== 'http') throw usage(`adapter ${adapter} is not available yet (available: http)`);
+
+  const limits: Record<string, number> = {};
+  for (const [name, key] of Object.entries(LIMIT_KEYS)) {
+    const text = values.get(name);
+    if (text === undefined) continue;
+    const kind = specs.get(name)!.kind;
+    limits[key] =
+      kind === 'size'
+        ? parseSize(text, name)
+        : kind === 'duration'
+          ? parseDuration(text, name)
+          : parseCount(text, name);
+  }
+  checkLimits(limits);
+
+  return {
+    target: positionals[0]!,
+    adapter,
+    bind: bind.length > 0 ? bind : [specs.get('bind')!.default],
+    interface: choice('interface'),
+    rootPath: parseRootPath(values.get('root-path') ?? ''),
+    limits,
+    lifespan: choice('lifespan'),
+    logLevel: choice('log-level'),
+    accessLog: parseAccessLog(values.get('access-log') ?? '-'),
+  };
+}
+
+/**
+ * Checks the limits together with the adapters' own rules (`resolveLimits` of `@portico/server`:
+ * e.g. `--headers-timeout` may not exceed `--request-timeout`) before any app is loaded; the message
+ * names the options as typed on the command line.
+ */
+function checkLimits(limits: Record<string, number>): void {
+  try {
+    resolveLimits(limits);
+  } catch (err) {
+    let message = err instanceof Error ? err.message : String(err);
+    for (const [name, key] of Object.entries(LIMIT_KEYS)) {
+      message = message.replace(new RegExp(`\\b${key}\\b`, 'g'), `--${name}`);
+    }
+    throw usage(message);
+  }
+}
+
+/** `--bind`: checked with the adapters' own parser (`parseBind` of `@portico/server`), passed on as typed. */
+function checkBind(text: string): string {
+  try {
+    parseBind(text);
+  } catch (err) {
+    throw usage(`option --bind: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return text;
+}
+
+/** `--root-path`: `""` or starts with `/`; trailing slashes are dropped (`normalizeRootPath`). */
+function parseRootPath(text: string): string {
+  try {
+    return normalizeRootPath(text);
+  } catch {
+    throw invalid('root-path', text, '"" or a path starting with /');
+  }
+}
+
+function parseAccessLog(text: string): string {
+  if (text === '') throw invalid('access-log', text, '-, off or a file path');
+  return text;
+}
+
+function usage(message: string): PorticoError {
+  return new PorticoError('ERR_INVALID_OPTION', message);
+}
