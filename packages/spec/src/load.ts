@@ -104,7 +104,7 @@ export async function loadApp(target: string, options: LoadAppOptions = {}): Pro
 
   const name = exportName ?? 'default';
   let app: unknown;
-  if (Object.hasOwn(namespace, name)) app = namespace[name];
+  if (Object.hasOwn(namespace, name)) app = unwrapTranspiledDefault(namespace[name], name);
   else if (isCommonJSExport(namespace, name)) app = (namespace.default as Record<string, unknown>)[name];
   else {
     const names = Object.keys(namespace).sort();
@@ -131,6 +131,17 @@ export async function loadApp(target: string, options: LoadAppOptions = {}): Pro
     interface: iface,
     asyncApp: iface === 'async' ? (found as AsyncApp) : syncToAsync(found as SyncApp),
   };
+}
+
+/**
+ * A module transpiled from ESM to CommonJS (tsx or tsc loading a `.ts` file outside a
+ * `"type": "module"` package) sets `exports.__esModule = true` and puts its default export on
+ * `exports.default`; Node's ESM view of it then has the whole `exports` object as `default`.
+ */
+function unwrapTranspiledDefault(value: unknown, name: string): unknown {
+  if (name !== 'default' || value === null || typeof value !== 'object') return value;
+  const exports = value as { __esModule?: unknown; default?: unknown };
+  return exports.__esModule === true && Object.hasOwn(exports, 'default') ? exports.default : value;
 }
 
 function isCommonJSExport(namespace: Record<string, unknown>, name: string): boolean {

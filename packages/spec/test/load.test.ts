@@ -100,6 +100,12 @@ describe('loadApp', () => {
     );
   });
 
+  it('unwraps the default export of an ESM module transpiled to CommonJS (__esModule)', async () => {
+    const loaded = await loadApp('transpiled-esm.cjs', { cwd: fixtures });
+    expect(loaded.interface).toBe('sync');
+    expect(bodyOf(await run(loaded.asyncApp, httpScope()))).toBe('transpiled default');
+  });
+
   it('resolves a package specifier', async () => {
     const err = await loadError('fast-check');
     expect(err.message).toMatch(/^export 'default' of fast-check is not an app: it is an object with keys /);
