@@ -6,6 +6,8 @@
  *
  * @module
  */
+
+import { REQUIRED } from './sync-environ.js';
 import type { Report } from './violation.js';
 
 /** Scope keys interface 1.0 defines, by scope type (spec/async.md sections 8, 12, 13). */
@@ -30,17 +32,9 @@ const SCOPE_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
   lifespan: new Set(['type', 'spec', 'state']),
 };
 
-/** The dotted environ keys interface 1.0 defines (spec/sync.md section 4.2). */
+/** The dotted environ keys interface 1.0 defines (spec/sync.md section 4.2): the required ones and file_wrapper. */
 const PORTICO_KEYS: ReadonlySet<string> = new Set([
-  'portico.version',
-  'portico.url_scheme',
-  'portico.input',
-  'portico.errors',
-  'portico.multithread',
-  'portico.multiprocess',
-  'portico.run_once',
-  'portico.input_terminated',
-  'portico.state',
+  ...REQUIRED.filter((key) => key.startsWith('portico.')),
   'portico.file_wrapper',
 ]);
 

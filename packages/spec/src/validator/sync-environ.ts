@@ -8,7 +8,7 @@ import { isByteString, isHeaderName } from '../headers.js';
 import type { Report } from './violation.js';
 
 /** Keys every environ carries (SYNC-ENV-2). */
-const REQUIRED = [
+export const REQUIRED = [
   'REQUEST_METHOD',
   'SCRIPT_NAME',
   'PATH_INFO',
