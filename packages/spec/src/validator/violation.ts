@@ -39,8 +39,9 @@ export function preview(value: unknown, max = 160): string {
  * Builds a spec-violation error. The message names the rule id, the side that broke it and the value:
  * `http.response.body sent before http.response.start (ASYNC-HTTP-4); side: app; value: {...}`.
  */
-export function violation(rule: string, side: Side, what: string, value?: unknown): PorticoError {
-  const shown = arguments.length > 3 ? `; value: ${preview(value)}` : '';
+export function violation(rule: string, side: Side, what: string, ...given: [value?: unknown]): PorticoError {
+  const value = given[0];
+  const shown = given.length > 0 ? `; value: ${preview(value)}` : '';
   return new PorticoError('ERR_SPEC_VIOLATION', `${what} (${rule}); side: ${side}${shown}`, {
     rule,
     side,
