@@ -13,21 +13,36 @@ const EMPTY = new Uint8Array(0);
 
 /** One request on node:http. */
 export class NodeCycle extends RequestCycle {
-  private onDrain: (() => void) | null = null;
-  private received = 0;
+  // Declared here, set in the constructor (plain stores: see RequestBodyCycle in @portico/server).
+  declare private onDrain: (() => void) | null;
+  declare private received: number;
+  declare private readonly core: Core;
+  declare private readonly conn: Connection;
+  declare private readonly req: IncomingMessage;
+  declare private readonly res: ServerResponse;
+  declare private readonly expectContinue: boolean;
+  declare private readonly requestLength: number;
 
   constructor(
-    private readonly core: Core,
-    private readonly conn: Connection,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    core: Core,
+    conn: Connection,
+    req: IncomingMessage,
+    res: ServerResponse,
     isHead: boolean,
     hasBody: boolean,
     trailersOffered: boolean,
-    private readonly expectContinue: boolean,
-    private readonly requestLength: number,
+    expectContinue: boolean,
+    requestLength: number,
   ) {
     super(core, isHead, hasBody, trailersOffered);
+    this.onDrain = null;
+    this.received = 0;
+    this.core = core;
+    this.conn = conn;
+    this.req = req;
+    this.res = res;
+    this.expectContinue = expectContinue;
+    this.requestLength = requestLength;
   }
 
   protected writeHead(status: number, headers: HeaderList, body: Uint8Array, end: boolean): boolean {

@@ -54,30 +54,33 @@ const BODY_NONE = 3;
 
 /** The request side of a request-response cycle; see {@link RequestCycle}. */
 export abstract class RequestBodyCycle {
+  // Fields are declared here and set in the constructor: plain stores, which V8 runs about twice as
+  // fast as class-field definitions, and a cycle is built for every request.
   /** The `receive` the app is called with. */
-  readonly receive: Receive;
+  declare readonly receive: Receive;
   /** The `send` the app is called with. */
-  readonly send: Send;
+  declare readonly send: Send;
   /** Response progress. */
-  response: ResponseState = ResponseState.Idle;
+  declare response: ResponseState;
   /** Status of the response, 0 before `http.response.start`. */
-  status = 0;
+  declare status: number;
   /** Response body bytes handed to the wire. */
-  bytesSent = 0;
+  declare bytesSent: number;
   /** Whether the client went away. */
-  clientGone = false;
+  declare clientGone: boolean;
   /** The scope, once `run()` was called. */
-  scope: HTTPScope | null = null;
+  declare scope: HTTPScope | null;
 
   /** Whether the request method is HEAD: body bytes are never written (`SRV-RESP-1`). */
-  readonly isHead: boolean;
-  protected readonly trailersOffered: boolean;
-  protected readonly startTime: number;
-  protected bodyState: number;
-  protected bodyBytes = 0;
-  protected queue: HTTPRequestEvent[] | null = null;
-  protected waiters: ((event: ReceiveEvent) => void)[] | null = null;
-  protected paused = false;
+  declare readonly isHead: boolean;
+  declare protected readonly ctx: CycleContext;
+  declare protected readonly trailersOffered: boolean;
+  declare protected readonly startTime: number;
+  declare protected bodyState: number;
+  declare protected bodyBytes: number;
+  declare protected queue: HTTPRequestEvent[] | null;
+  declare protected waiters: ((event: ReceiveEvent) => void)[] | null;
+  declare protected paused: boolean;
 
   /**
    * @param ctx - the server's shared context
@@ -85,18 +88,23 @@ export abstract class RequestBodyCycle {
    * @param hasBody - whether the request has a body at all (Content-Length > 0 or chunked)
    * @param trailersOffered - whether the `http.response.trailers` extension is offered
    */
-  constructor(
-    protected readonly ctx: CycleContext,
-    isHead: boolean,
-    hasBody: boolean,
-    trailersOffered: boolean,
-  ) {
-    this.isHead = isHead;
-    this.trailersOffered = trailersOffered;
-    this.bodyState = hasBody ? BODY_UNREAD : BODY_NONE;
-    this.startTime = ctx.accessLog === null ? 0 : Date.now();
+  constructor(ctx: CycleContext, isHead: boolean, hasBody: boolean, trailersOffered: boolean) {
     this.receive = () => this.onReceive();
     this.send = (event) => this.onSend(event);
+    this.response = ResponseState.Idle;
+    this.status = 0;
+    this.bytesSent = 0;
+    this.clientGone = false;
+    this.scope = null;
+    this.isHead = isHead;
+    this.ctx = ctx;
+    this.trailersOffered = trailersOffered;
+    this.startTime = ctx.accessLog === null ? 0 : Date.now();
+    this.bodyState = hasBody ? BODY_UNREAD : BODY_NONE;
+    this.bodyBytes = 0;
+    this.queue = null;
+    this.waiters = null;
+    this.paused = false;
   }
 
   /** Starts delivering the request body through {@link pushBody} (send 100 Continue if expected). */

@@ -8,7 +8,7 @@
 import { isAbsolute } from 'node:path';
 import type { HeaderList, SendEvent } from '@portico/spec';
 import { PorticoError } from '@portico/spec';
-import { RequestBodyCycle, ResponseState } from './cycle-body.js';
+import { type CycleContext, RequestBodyCycle, ResponseState } from './cycle-body.js';
 import { type FileSink, sendFile } from './file-send.js';
 import {
   FIXED_RESPONSES,
@@ -21,6 +21,8 @@ import {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const EMPTY = new Uint8Array(0);
+/** The response headers before `http.response.start`: shared, frozen. */
+const NO_HEADERS: HeaderList = Object.freeze([]);
 
 // Scratch space for inspectHeaders (synchronous, so one object serves every request).
 const FACTS: HeaderFacts = { contentLength: -1, transferEncoding: false };
@@ -44,14 +46,27 @@ function misuse(what: string, value: unknown): PorticoError {
 
 /** The response side of a request-response cycle; see {@link RequestCycle}. */
 export abstract class ResponseCycle extends RequestBodyCycle implements FileSink {
-  protected headers: HeaderList = [];
-  protected trailersPromised = false;
+  // Declared here, set in the constructor (plain stores: see RequestBodyCycle).
+  declare protected headers: HeaderList;
+  declare protected trailersPromised: boolean;
   /** The response's declared content-length, -1 when none. */
-  protected contentLength = -1;
-  protected refusal: unknown = null;
-  protected drainResolve: (() => void) | null = null;
-  protected drainReject: ((err: unknown) => void) | null = null;
-  protected pendingTrailers: HeaderList | null = null;
+  declare protected contentLength: number;
+  declare protected refusal: unknown;
+  declare protected drainResolve: (() => void) | null;
+  declare protected drainReject: ((err: unknown) => void) | null;
+  declare protected pendingTrailers: HeaderList | null;
+
+  /** See {@link RequestBodyCycle}. */
+  constructor(ctx: CycleContext, isHead: boolean, hasBody: boolean, trailersOffered: boolean) {
+    super(ctx, isHead, hasBody, trailersOffered);
+    this.headers = NO_HEADERS;
+    this.trailersPromised = false;
+    this.contentLength = -1;
+    this.refusal = null;
+    this.drainResolve = null;
+    this.drainReject = null;
+    this.pendingTrailers = null;
+  }
 
   /**
    * Writes the status line and headers, then `body` when not empty, then ends the response when

@@ -13,6 +13,8 @@ import { accessLogEntry } from './access-log.js';
 import { ResponseState } from './cycle-body.js';
 import { ResponseCycle } from './cycle-response.js';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export { type CycleContext, RequestBodyCycle, ResponseState } from './cycle-body.js';
 export { clientDisconnectedError, ResponseCycle } from './cycle-response.js';
 
@@ -35,22 +37,33 @@ export abstract class RequestCycle extends ResponseCycle {
    *
    * @param declaredLength - the request's Content-Length, or -1 when absent
    */
-  async run(app: AsyncApp, scope: HTTPScope, declaredLength = -1): Promise<void> {
+  run(app: AsyncApp, scope: HTTPScope, declaredLength = -1): Promise<void> {
     this.scope = scope;
     if (declaredLength > this.ctx.maxBodySize) {
       this.refuseBody(declaredLength);
       this.end();
-      return;
+      return RESOLVED;
     }
+    let result: Promise<void>;
     try {
-      await app(scope, this.receive, this.send);
+      result = app(scope, this.receive, this.send);
     } catch (err) {
       this.appRaised(err);
       this.end();
-      return;
+      return RESOLVED;
     }
-    this.appReturned();
-    this.end();
+    // Not an `async` method: one promise fewer per request. Settles one tick after the app's
+    // promise, as `await` would.
+    return Promise.resolve(result).then(
+      () => {
+        this.appReturned();
+        this.end();
+      },
+      (err: unknown) => {
+        this.appRaised(err);
+        this.end();
+      },
+    );
   }
 
   protected override refuseBody(size: number): void {

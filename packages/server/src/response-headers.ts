@@ -31,6 +31,13 @@ export function inspectHeaders(headers: unknown, facts: HeaderFacts | null): Por
   }
   if (!Array.isArray(headers))
     return badHeader('headers must be an array of [name, value] pairs', headers, 'SRV-ERR-5');
+  if (headers === last.list && sameAsLast(headers)) {
+    if (facts !== null) {
+      facts.contentLength = last.contentLength;
+      facts.transferEncoding = last.transferEncoding;
+    }
+    return null;
+  }
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i] as Header | undefined;
     if (!Array.isArray(pair) || pair.length !== 2)
@@ -61,7 +68,55 @@ export function inspectHeaders(headers: unknown, facts: HeaderFacts | null): Por
       facts.transferEncoding = true;
     }
   }
+  if (facts !== null) {
+    // Only a list seen a second time is remembered: one made afresh per response costs one store.
+    if (headers === last.seen) remember(headers, facts);
+    else last.seen = headers;
+  }
   return null;
+}
+
+/**
+ * The last list {@link inspectHeaders} passed twice in a row (with facts), and what it held then:
+ * `[pair, name, value]` for each field. An app that sends the same constant list on every response
+ * has it checked twice, not every time; the check that it is unchanged compares every pair and
+ * string, so a list changed in place since is checked again.
+ */
+const last = {
+  /** The last list passed (with facts). */
+  seen: null as unknown[] | null,
+  /** The list {@link last.held} describes. */
+  list: null as unknown[] | null,
+  held: [] as unknown[],
+  contentLength: -1,
+  transferEncoding: false,
+};
+
+function sameAsLast(headers: unknown[]): boolean {
+  const held = last.held;
+  if (headers.length * 3 !== held.length) return false;
+  for (let i = 0, j = 0; i < headers.length; i++, j += 3) {
+    const pair = headers[i] as unknown[];
+    // The same pair object (so still an array), still of two items, holding the same strings.
+    if (pair !== held[j] || pair.length !== 2 || pair[0] !== held[j + 1] || pair[1] !== held[j + 2])
+      return false;
+  }
+  return true;
+}
+
+function remember(headers: unknown[], facts: HeaderFacts): void {
+  const held = last.held;
+  const n = headers.length;
+  if (held.length !== n * 3) held.length = n * 3;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const pair = headers[i] as unknown[];
+    held[j] = pair;
+    held[j + 1] = pair[0];
+    held[j + 2] = pair[1];
+  }
+  last.list = headers;
+  last.contentLength = facts.contentLength;
+  last.transferEncoding = facts.transferEncoding;
 }
 
 function badHeader(what: string, value: unknown, rule: string): PorticoError {

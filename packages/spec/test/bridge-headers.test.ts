@@ -100,3 +100,31 @@ describe('the bridge checks startResponse as the validator does', () => {
     ]);
   });
 });
+
+describe('checkedHeaders: names already checked are remembered', () => {
+  it('still checks the value of a header whose name it has seen', () => {
+    expect(checkedHeaders([['X-Seen', 'fine']])).toEqual([['x-seen', 'fine']]);
+    expect(bridgeRule(() => checkedHeaders([['X-Seen', 'a\r\nb']]))).toBe('SYNC-HDR-4');
+    expect(checkedHeaders([['X-Seen', 'fine']])).toEqual([['x-seen', 'fine']]);
+  });
+
+  it('refuses hop-by-hop names and Status every time, and never remembers them', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(bridgeRule(() => checkedHeaders([['Connection', 'close']]))).toBe('SYNC-HDR-5');
+      expect(bridgeRule(() => checkedHeaders([['Status', '200']]))).toBe('SYNC-HDR-2');
+    }
+  });
+
+  it('counts a remembered Content-Length name toward the one-Content-Length rule', () => {
+    expect(checkedHeaders([['Content-Length', '3']])).toEqual([['content-length', '3']]);
+    expect(
+      bridgeRule(() =>
+        checkedHeaders([
+          ['Content-Length', '3'],
+          ['Content-Length', '3'],
+        ]),
+      ),
+    ).toBe('SYNC-HDR-6');
+    expect(bridgeRule(() => checkedHeaders([['Content-Length', 'x']]))).toBe('SYNC-HDR-6');
+  });
+});

@@ -13,6 +13,13 @@ import { HOP_BY_HOP } from '../validator/sync-head.js';
 import { violation } from '../validator/violation.js';
 
 /**
+ * Names that passed the name checks (a token, not `Status`, not hop-by-hop) -> lowercase, so a name
+ * an app sends on every response is checked once. Bounded, so odd names cannot grow it.
+ */
+const NAMES = new Map<string, string>();
+const MAX_CACHED_NAMES = 1024;
+
+/**
  * The error a server's `startResponse` throws for a bad status or header: code `ERR_BAD_HEADER`,
  * with the rule id, side `app` and the value, worded like the validator's report.
  */
@@ -69,11 +76,17 @@ export function checkedHeaders(headers: Parameters<StartResponse>[1]): Header[] 
     if (typeof name !== 'string' || typeof value !== 'string') {
       throw badHeader('SYNC-HDR-1', 'a header is not a [name, value] pair of strings', header);
     }
-    if (!isHeaderName(name))
-      throw badHeader('SYNC-HDR-2', 'a header name is not a token (RFC 9110 section 5.6.2)', name);
-    const lower = name.toLowerCase();
-    if (lower === 'status') {
-      throw badHeader('SYNC-HDR-2', 'a "Status" header; the status goes in the status argument', header);
+    let lower = NAMES.get(name);
+    let hopByHop = false;
+    if (lower === undefined) {
+      if (!isHeaderName(name))
+        throw badHeader('SYNC-HDR-2', 'a header name is not a token (RFC 9110 section 5.6.2)', name);
+      lower = name.toLowerCase();
+      if (lower === 'status') {
+        throw badHeader('SYNC-HDR-2', 'a "Status" header; the status goes in the status argument', header);
+      }
+      hopByHop = HOP_BY_HOP.has(lower);
+      if (!hopByHop && NAMES.size < MAX_CACHED_NAMES) NAMES.set(name, lower);
     }
     let control = false;
     for (let j = 0; j < value.length; j++) {
@@ -84,7 +97,7 @@ export function checkedHeaders(headers: Parameters<StartResponse>[1]): Header[] 
     }
     if (control)
       throw badHeader('SYNC-HDR-4', `header ${name} has a control character (CR, LF, NUL...)`, value);
-    if (HOP_BY_HOP.has(lower)) {
+    if (hopByHop) {
       throw badHeader(
         'SYNC-HDR-5',
         `hop-by-hop header ${name}; connection management is the server's`,

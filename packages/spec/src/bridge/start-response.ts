@@ -9,6 +9,9 @@ import type { StartResponse, WriteCallable } from '../sync-types.js';
 import { violation } from '../validator/violation.js';
 import { checkedHeaders, checkedStatus } from './response-headers.js';
 
+/** The headers before `startResponse` succeeds: shared, frozen. */
+const NO_HEADERS: HeaderList = Object.freeze([]);
+
 /**
  * The response side of one request bridged by `syncToAsync`. Holds what `startResponse` was given
  * and the chunks `write()` queued (sent, in order, before the body's next chunk).
@@ -22,26 +25,36 @@ import { checkedHeaders, checkedStatus } from './response-headers.js';
  * - the headers count as sent once a non-empty chunk was produced (yielded or written).
  */
 export class ResponseState {
+  // Declared here, set in the constructor: plain stores, faster than class-field definitions, and
+  // one of these is built for every request.
   /** The status code, `0` until `startResponse` succeeds. */
-  status = 0;
+  declare status: number;
   /** The headers, names lowercase. */
-  headers: HeaderList = [];
+  declare headers: HeaderList;
   /** `startResponse` was called (even if that call threw). */
-  called = false;
+  declare called: boolean;
   /** A non-empty chunk was produced: status and headers are final. */
-  headersSent = false;
+  declare headersSent: boolean;
   /** `http.response.start` went out. */
-  started = false;
+  declare started: boolean;
   /** The body ended: `write()` is refused from now on. */
-  finished = false;
+  declare finished: boolean;
   /** Chunks `write()` queued and the bridge has not sent yet. */
-  queue: Uint8Array[] | null = null;
+  declare queue: Uint8Array[] | null;
   /** The `startResponse` given to the app. */
-  readonly startResponse: StartResponse;
-  private writer: WriteCallable | null = null;
+  declare readonly startResponse: StartResponse;
+  declare private writer: WriteCallable | null;
 
   constructor() {
+    this.status = 0;
+    this.headers = NO_HEADERS;
+    this.called = false;
+    this.headersSent = false;
+    this.started = false;
+    this.finished = false;
+    this.queue = null;
     this.startResponse = (status, headers, excInfo) => this.start(status, headers, excInfo);
+    this.writer = null;
   }
 
   private start(status: string, headers: StartResponseHeaders, excInfo: unknown): WriteCallable {

@@ -33,6 +33,32 @@ function checkChunk(chunk: unknown): Uint8Array {
 }
 
 /**
+ * The common case of {@link streamResponse}, decided without any wait: `body` is a plain array
+ * (the array iterator, no `close`) of exactly one non-empty Uint8Array, `startResponse` was called
+ * and nothing was queued by `write()`. Returns that chunk, with the response marked final (the
+ * caller then sends the start event and the chunk with `moreBody: false`, exactly what
+ * {@link streamResponse} would send), or `null` when `body` must go through {@link streamResponse}.
+ */
+export function singleChunk(body: ResponseBody, res: ResponseState): Uint8Array | null {
+  if (
+    !Array.isArray(body) ||
+    body.length !== 1 ||
+    res.status === 0 ||
+    res.queue !== null ||
+    body[Symbol.iterator] !== ARRAY_ITERATOR ||
+    typeof (body as { close?: unknown }).close === 'function'
+  ) {
+    return null;
+  }
+  const chunk: unknown = body[0];
+  if (!(chunk instanceof Uint8Array) || chunk.byteLength === 0) return null;
+  res.headersSent = true;
+  res.finished = true;
+  res.started = true;
+  return chunk;
+}
+
+/**
  * Streams `body` (what the sync app returned) through `send`, awaiting each `send()`, so nothing
  * more is asked of the body while the server is busy. Chunks queued by `write()` go out, in order,
  * before the body's next chunk.

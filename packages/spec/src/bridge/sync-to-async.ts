@@ -13,7 +13,7 @@ import { type EnvironOptions, environFromScope } from './environ.js';
 import { stderrErrorStream } from './errors-stream.js';
 import { readRequestBody, wholeBody } from './request-body.js';
 import { ResponseState } from './start-response.js';
-import { streamResponse } from './stream-response.js';
+import { singleChunk, streamResponse } from './stream-response.js';
 
 /** Options of {@link syncToAsync}. */
 export interface SyncToAsyncOptions {
@@ -120,6 +120,13 @@ async function runHTTP(
     const environ = environFromScope(scope, input, config.errors, config.environ);
     const res = new ResponseState();
     const body = app(environ, res.startResponse);
+    const chunk = singleChunk(body, res);
+    if (chunk !== null) {
+      // The common case, with no streamResponse frame: one start event, one last body event.
+      await send({ type: 'http.response.start', status: res.status, headers: res.headers });
+      await send({ type: 'http.response.body', body: chunk, moreBody: false });
+      return;
+    }
     await streamResponse(
       body,
       res,
