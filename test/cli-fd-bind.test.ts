@@ -26,7 +26,7 @@ test('serves the hello app on an inherited listening socket (fd://3)', async () 
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', fd] },
   );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
     stderr += s;
   });
   try {
