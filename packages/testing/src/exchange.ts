@@ -23,6 +23,7 @@ import { isPorticoError, type PorticoError } from '@portico/spec';
 import type { BodySource } from './body.js';
 import { checkResponseHeaders } from './headers.js';
 import {
+  callApp,
   clientDisconnected,
   copyBytes,
   type Deferred,
@@ -114,20 +115,11 @@ export class HTTPExchange {
 
   /** Calls the app; `started` and `settled` report how it went. */
   run(app: AsyncApp): void {
-    let call: Promise<void>;
-    try {
-      call = Promise.resolve(app(this.scope, this.receive, this.send));
-    } catch (err) {
-      call = Promise.reject(err);
-    }
-    call.then(
-      () => this.onSettled(),
-      (err: unknown) => {
-        this.appFailed = true;
-        this.appError = err;
-        this.onSettled();
-      },
-    );
+    callApp(app, this.scope, this.receive, this.send, (failed, error) => {
+      this.appFailed = failed;
+      this.appError = error;
+      this.onSettled();
+    });
   }
 
   /** `receive()` as the app sees it: one call at a time, in order. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { PorticoError } from '@portico/spec';
+import { type AsyncApp, PorticoError, type Receive, type Scope, type Send } from '@portico/spec';
 
 /** A promise with its `resolve` / `reject` exposed. */
 export interface Deferred<T> {
@@ -76,4 +76,27 @@ export function refused(what: string, value?: unknown): PorticoError {
     side: 'app',
     value,
   });
+}
+
+/**
+ * Calls `app` once for `scope` and reports how the call settled: `failed` is true when it threw
+ * (synchronously or by rejecting), with the error in `error`.
+ */
+export function callApp(
+  app: AsyncApp,
+  scope: Scope,
+  receive: Receive,
+  send: Send,
+  settled: (failed: boolean, error: unknown) => void,
+): void {
+  let call: Promise<void>;
+  try {
+    call = Promise.resolve(app(scope, receive, send));
+  } catch (err) {
+    call = Promise.reject(err);
+  }
+  call.then(
+    () => settled(false, undefined),
+    (err: unknown) => settled(true, err),
+  );
 }

@@ -13,7 +13,7 @@ import type {
   WebSocketScope,
 } from '@portico/spec';
 import { isPorticoError, PorticoError } from '@portico/spec';
-import { clientDisconnected, copyBytes, type Deferred, deferred, handled, refused } from './util.js';
+import { callApp, clientDisconnected, copyBytes, type Deferred, deferred, handled, refused } from './util.js';
 
 /** How a websocket ended: the close code (RFC 6455 section 7.4) and reason. */
 export interface CloseInfo {
@@ -60,20 +60,11 @@ export class WebSocketSession {
 
   /** Calls the app. */
   run(app: AsyncApp): void {
-    let call: Promise<void>;
-    try {
-      call = Promise.resolve(app(this.scope, this.receive, this.send));
-    } catch (err) {
-      call = Promise.reject(err);
-    }
-    call.then(
-      () => this.onSettled(),
-      (err: unknown) => {
-        this.appFailed = true;
-        this.appError = err;
-        this.onSettled();
-      },
-    );
+    callApp(app, this.scope, this.receive, this.send, (failed, error) => {
+      this.appFailed = failed;
+      this.appError = error;
+      this.onSettled();
+    });
   }
 
   /** What the session failed with, once the app settled, or `undefined` (see the HTTP exchange). */
