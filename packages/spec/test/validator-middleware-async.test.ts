@@ -8,27 +8,12 @@ import type { PorticoError } from '../src/errors.js';
 import { detectInterface } from '../src/interface.js';
 import { guardAsyncMiddleware } from '../src/validator/middleware.js';
 import { reporter } from '../src/validator/violation.js';
+import { httpScope as validHTTPScope } from './helpers/communicator.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 function httpScope(over: Partial<HTTPScope> = {}): HTTPScope {
-  return {
-    type: 'http',
-    spec: { version: '1.0', specVersion: '1.0' },
-    httpVersion: '1.1',
-    method: 'GET',
-    scheme: 'http',
-    path: '/api/v1/users',
-    rawPath: '/api/v1/users',
-    queryString: '',
-    rootPath: '',
-    headers: [['host', 'example.com']],
-    client: ['127.0.0.1', 50000],
-    server: ['127.0.0.1', 8000],
-    state: {},
-    extensions: {},
-    ...over,
-  };
+  return validHTTPScope({ path: '/api/v1/users', rawPath: '/api/v1/users', ...over });
 }
 
 /** Runs `app` for one request and returns what it sent. */
