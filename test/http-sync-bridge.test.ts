@@ -7,7 +7,7 @@ import { type HTTPServer, serve } from '@portico/http';
 import type { Environ, SyncApp } from '@portico/spec';
 import { syncToAsync, validateAsync, validateSync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rule } from './conformance/rule.js';
+import { rule } from '../packages/server/test/rule.js';
 
 interface Reply {
   status: number;

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rule } from '../../packages/server/test/rule.js';
 import { conformanceApp, probe, release } from './apps.js';
 import { fetchJSON, fetchRaw, headerOf, open } from './client.js';
-import { rule } from './rule.js';
 import type { ConformanceRunner, ConformanceServer } from './runner.js';
 
 type Json = Record<string, unknown>;

@@ -5,8 +5,8 @@
 import type { AsyncApp } from '@portico/spec';
 import { isPorticoError } from '@portico/spec';
 import { afterEach, describe, expect } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { exchange, header, RawClient, type Running, sleep, start } from './helpers.js';
-import { rule } from './rule.js';
 
 const GET = 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n';
 const ok: AsyncApp = async (_scope, _receive, send) => {

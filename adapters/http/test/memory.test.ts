@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect } from 'vitest';
-import { rule } from './rule.js';
+import { rule } from '../../../packages/server/test/rule.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/big-response.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

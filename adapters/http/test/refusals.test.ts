@@ -1,8 +1,8 @@
 import type { AsyncApp } from '@portico/spec';
 import { validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { exchange, header, RawClient, type Running, sleep, start } from './helpers.js';
-import { rule } from './rule.js';
 
 let calls = 0;
 const counting: AsyncApp = async (scope, receive, send) => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { type HeadFacts, scanHeaders, splitTarget } from '../src/request-head.js';
-import { rule } from './rule.js';
 
 const facts = (): HeadFacts => ({
   contentLength: -1,

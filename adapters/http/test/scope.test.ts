@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { AsyncApp } from '@portico/spec';
 import { validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { echoScope, exchange, RawClient, type Running, start } from './helpers.js';
-import { rule } from './rule.js';
 
 type Scope = Record<string, unknown>;
 

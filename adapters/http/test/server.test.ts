@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { AsyncApp, LifespanScope } from '@portico/spec';
 import { isPorticoError, validateAsync } from '@portico/spec';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { serve } from '../src/index.js';
 import { exchange, header, memoryLogger, RawClient, sleep, start } from './helpers.js';
-import { rule } from './rule.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'portico-serve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

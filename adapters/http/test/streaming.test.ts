@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { AsyncApp, HTTPReceiveEvent } from '@portico/spec';
 import { validateAsync } from '@portico/spec';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { rule } from '../../../packages/server/test/rule.js';
 import { exchange, header, RawClient, type Running, sleep, start } from './helpers.js';
-import { rule } from './rule.js';
 
 let running: Running | null = null;
 afterEach(async () => {
