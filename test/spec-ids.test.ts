@@ -115,7 +115,7 @@ describe('spec rule ids', () => {
   test('no code or test names an id that spec/ does not define', () => {
     const orphans = [...new Set([...validatorChecks.keys(), ...serverChecks.keys(), ...tests.keys()])]
       .filter((id) => !definitions.has(id))
-      .map((id) => `${id} (${[...(validatorChecks.get(id) ?? []), ...(tests.get(id) ?? [])].join(', ')})`);
+      .map((id) => `${id} (${[...(serverChecks.get(id) ?? []), ...(tests.get(id) ?? [])].join(', ')})`);
     expect(orphans).toEqual([]);
   });
 });
