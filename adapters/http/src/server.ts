@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { lstat, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, Server as NetServer } from 'node:net';
+import { Server as NetServer } from 'node:net';
 import type { Bind } from '@portico/server';
-import { formatAddress, startLifespan } from '@portico/server';
+import { formatAddress, listenOn, startLifespan } from '@portico/server';
 import type { AsyncApp } from '@portico/spec';
 import { PorticoError } from '@portico/spec';
 import type { Core } from './core.js';
@@ -107,36 +106,10 @@ function makeServer(core: Core, opts: ResolvedOptions, bind: Bind): Server {
 }
 
 async function listen(server: Server, bind: Bind): Promise<string> {
-  if (bind.kind === 'unix') await removeStaleSocket(bind.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    const done = () => {
-      server.off('error', reject);
-      resolve();
-    };
-    if (bind.kind === 'tcp') server.listen({ host: bind.host, port: bind.port }, done);
-    else if (bind.kind === 'unix') server.listen({ path: bind.path }, done);
-    else server.listen({ fd: bind.fd }, done);
-  });
-  const address = server.address();
-  if (typeof address === 'string') return formatAddress('http', { path: address });
-  if (address === null) return `fd://${bind.kind === 'fd' ? bind.fd : '?'}`;
-  return formatAddress('http', { host: address.address, port: address.port });
-}
-
-/** A socket file left by a server that died is removed; a live one is not (EADDRINUSE follows). */
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch(() => null);
-  if (stat === null || !stat.isSocket()) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (!alive) await unlink(path).catch(() => {});
+  const address = await listenOn(server, bind);
+  if ('path' in address) return formatAddress('http', address);
+  if ('fd' in address) return `fd://${address.fd}`;
+  return formatAddress('http', address);
 }
 
 async function shutdown(

@@ -4,23 +4,10 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { AsyncApp, HTTPScope } from '@portico/spec';
+import { memoryLogger } from '../../../packages/server/test/memory-logger.js';
 import { type HTTPServer, type HTTPServerOptions, serve } from '../src/index.js';
 
-export interface LogRecord {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  fields: Record<string, unknown> | undefined;
-}
-
-export function memoryLogger() {
-  const records: LogRecord[] = [];
-  const at =
-    (level: LogRecord['level']) =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      records.push({ level, message, fields });
-    };
-  return { records, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+export { type LogRecord, memoryLogger } from '../../../packages/server/test/memory-logger.js';
 
 export interface Running {
   server: HTTPServer;

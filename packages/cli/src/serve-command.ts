@@ -1,11 +1,12 @@
 /**
- * `portico serve <module>[:<export>]`: load the app, serve it on `@portico/http`, close gracefully on
- * SIGTERM/SIGINT.
+ * `portico serve <module>[:<export>]`: load the app, serve it on `@portico/http` or
+ * `@portico/fastcgi`, close gracefully on SIGTERM/SIGINT.
  *
  * @module
  */
 import { constants } from 'node:os';
-import { serve } from '@portico/http';
+import { serve as serveFastCGI } from '@portico/fastcgi';
+import { serve as serveHTTP } from '@portico/http';
 import { createLogger, type Logger } from '@portico/server';
 import { isPorticoError, loadApp, PorticoError } from '@portico/spec';
 import { openAccessLog } from './access-log.js';
@@ -33,16 +34,23 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const logger = createLogger(options.logLevel);
   const accessLog = await openAccessLog(options.accessLog, logger);
   logger.info(`serving ${options.target} (${loaded.interface} interface)`);
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: { close(): Promise<void> };
   try {
-    server = await serve(loaded.asyncApp, {
+    const common = {
       bind: [...options.bind],
-      rootPath: options.rootPath,
       ...options.limits,
       lifespan: options.lifespan,
       logger,
       ...(accessLog === null ? {} : { accessLog: accessLog.log }),
-    });
+    };
+    server =
+      options.adapter === 'fastcgi'
+        ? await serveFastCGI(loaded.asyncApp, {
+            ...common,
+            ...options.fastcgi,
+            ...(options.rootPath === null ? {} : { rootPath: options.rootPath }),
+          })
+        : await serveHTTP(loaded.asyncApp, { ...common, rootPath: options.rootPath ?? '' });
   } catch (err) {
     await accessLog?.close();
     throw lifespanError('startup', err);

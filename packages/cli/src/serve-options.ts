@@ -57,14 +57,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     kind: 'choice',
     choices: ['http', 'fastcgi', 'scgi'],
     default: 'http',
-    help: 'the server adapter (fastcgi and scgi come in later releases)',
+    help: 'the server adapter: http (node:http), fastcgi (FastCGI 1.0 behind a web server); scgi comes later',
   },
   {
     name: 'bind',
     short: 'b',
     kind: 'bind',
     value: 'ADDR',
-    default: '127.0.0.1:8000',
+    default: '127.0.0.1:8000 (http), 127.0.0.1:9000 (fastcgi)',
     help: 'listen on HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeatable (port 0 = any free port)',
   },
   {
@@ -78,8 +78,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     name: 'root-path',
     kind: 'string',
     value: 'PATH',
-    default: '""',
-    help: 'path prefix the app is mounted at (scope.rootPath / SCRIPT_NAME), e.g. /api',
+    default: '"" (http), SCRIPT_NAME (fastcgi)',
+    help: 'path prefix the app is mounted at (scope.rootPath / SCRIPT_NAME), e.g. /api; with fastcgi it replaces the SCRIPT_NAME the web server sends',
   },
   size('max-header-size', 'largest request head (request line and headers); larger gets 431'),
   count('max-headers-count', 'most request header fields; more gets 431'),
@@ -90,6 +90,34 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   duration('idle-timeout', 'a connection with no traffic for this long is closed (0 = none)'),
   count('max-connections', 'most open client connections; more are closed on accept'),
   duration('shutdown-timeout', 'on SIGTERM/SIGINT, how long in-flight requests may take (0 = none)'),
+  {
+    name: 'multiplex',
+    kind: 'choice',
+    choices: ['on', 'off'],
+    default: 'on',
+    help: '(fastcgi) run several requests at once on one connection (FCGI_MPXS_CONNS); off answers FCGI_CANT_MPX_CONN',
+  },
+  {
+    name: 'max-requests',
+    kind: 'count',
+    value: 'N',
+    default: '1024',
+    help: '(fastcgi) most requests in flight at once (FCGI_MAX_REQS); more get FCGI_OVERLOADED',
+  },
+  {
+    name: 'max-requests-per-connection',
+    kind: 'count',
+    value: 'N',
+    default: '0',
+    help: '(fastcgi) close a kept connection after this many requests (0 = no limit)',
+  },
+  {
+    name: 'max-params-size',
+    kind: 'size',
+    value: 'BYTES',
+    default: '64KiB',
+    help: '(fastcgi) largest FCGI_PARAMS stream of one request; larger gets 431',
+  },
   {
     name: 'lifespan',
     kind: 'choice',
@@ -130,18 +158,33 @@ function count(name: keyof typeof LIMIT_KEYS, help: string): OptionSpec {
   return { name, kind: 'count', value: 'N', default: String(DEFAULT_LIMITS[LIMIT_KEYS[name]]), help };
 }
 
+/** The FastCGI-only options, keyed as `@portico/fastcgi`'s `serve()` takes them. */
+export interface FastCGIOptions {
+  multiplex?: boolean;
+  maxRequests?: number;
+  maxRequestsPerConnection?: number;
+  maxParamsSize?: number;
+}
+
+const FASTCGI_ONLY = ['multiplex', 'max-requests', 'max-requests-per-connection', 'max-params-size'] as const;
+
 /** The parsed command line of `portico serve`. */
 export interface ServeOptions {
   /** `<module>[:<export>]` as given. */
   readonly target: string;
-  /** Adapter name; only `http` is available in this release. */
-  readonly adapter: 'http';
+  /** Adapter name. */
+  readonly adapter: 'http' | 'fastcgi';
+  /** The FastCGI options given (`multiplex`, `maxRequests`, ...); empty for other adapters. */
+  readonly fastcgi: FastCGIOptions;
   /** Addresses to listen on, each `HOST:PORT`, `[IPV6]:PORT` or `unix:PATH`. */
   readonly bind: readonly string[];
   /** Interface override. */
   readonly interface: 'auto' | 'sync' | 'async';
-  /** `""` or a path starting with `/` and not ending with `/`. */
-  readonly rootPath: string;
+  /**
+   * `""` or a path starting with `/` and not ending with `/`; `null` when not given (http: `""`;
+   * fastcgi: the web server's SCRIPT_NAME).
+   */
+  readonly rootPath: string | null;
   /** The limits given (bytes, ms, counts); absent ones take the adapter's defaults. */
   readonly limits: Limits;
   /** Lifespan mode. */
@@ -156,7 +199,8 @@ export interface ServeOptions {
  * Parses the arguments after `serve`. Returns `'help'` when `--help` was given.
  *
  * @throws PorticoError `ERR_INVALID_OPTION` with a one-line message naming the unknown option, the
- *   missing value or the bad value; `fastcgi`/`scgi` adapters are refused as not available yet.
+ *   missing value or the bad value; the `scgi` adapter is refused as not available yet, and a
+ *   FastCGI-only option with another adapter.
  */
 export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
   const specs = new Map(SERVE_OPTIONS.map((o) => [o.name, o]));
@@ -204,7 +248,19 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
     return value as T;
   };
   const adapter = choice<string>('adapter');
-  if (adapter !== 'http') throw usage(`adapter ${adapter} is not available yet (available: http)`);
+  if (adapter !== 'http' && adapter !== 'fastcgi')
+    throw usage(`adapter ${adapter} is not available yet (available: http, fastcgi)`);
+  const fastcgi: FastCGIOptions = {};
+  for (const name of FASTCGI_ONLY) {
+    const text = values.get(name);
+    if (text === undefined) continue;
+    if (adapter !== 'fastcgi') throw usage(`option --${name} applies to --adapter fastcgi only`);
+    if (name === 'multiplex') fastcgi.multiplex = choice<'on' | 'off'>('multiplex') === 'on';
+    else if (name === 'max-requests') fastcgi.maxRequests = parseCount(text, name);
+    else if (name === 'max-requests-per-connection')
+      fastcgi.maxRequestsPerConnection = parseCount(text, name);
+    else fastcgi.maxParamsSize = parseSize(text, name);
+  }
 
   const limits: Record<string, number> = {};
   for (const [name, key] of Object.entries(LIMIT_KEYS)) {
@@ -223,9 +279,10 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
   return {
     target: positionals[0]!,
     adapter,
-    bind: bind.length > 0 ? bind : [specs.get('bind')!.default],
+    fastcgi,
+    bind: bind.length > 0 ? bind : [adapter === 'fastcgi' ? '127.0.0.1:9000' : '127.0.0.1:8000'],
     interface: choice('interface'),
-    rootPath: parseRootPath(values.get('root-path') ?? ''),
+    rootPath: values.has('root-path') ? parseRootPath(values.get('root-path')!) : null,
     limits,
     lifespan: choice('lifespan'),
     logLevel: choice('log-level'),

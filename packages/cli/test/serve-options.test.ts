@@ -25,9 +25,10 @@ describe('parseServeArgs', () => {
     expect(parse('app.js')).toEqual({
       target: 'app.js',
       adapter: 'http',
+      fastcgi: {},
       bind: ['127.0.0.1:8000'],
       interface: 'auto',
-      rootPath: '',
+      rootPath: null,
       limits: {},
       lifespan: 'auto',
       logLevel: 'info',
@@ -73,6 +74,7 @@ describe('parseServeArgs', () => {
     expect(o).toEqual({
       target: 'app.ts:hello',
       adapter: 'http',
+      fastcgi: {},
       bind: ['0.0.0.0:80', 'unix:/tmp/a.sock'],
       interface: 'sync',
       rootPath: '/api',
@@ -125,12 +127,41 @@ describe('parseServeArgs', () => {
     expect(failure('app.js', '--lifespan', 'yes')).toContain('auto, on, off');
   });
 
-  it('refuses the adapters that are not available yet', () => {
-    expect(failure('app.js', '--adapter', 'fastcgi')).toBe(
-      'adapter fastcgi is not available yet (available: http)',
+  it('reads the FastCGI options, with port 9000 by default and SCRIPT_NAME as the root path', () => {
+    const o = parse(
+      'app.js',
+      '--adapter',
+      'fastcgi',
+      '--multiplex',
+      'off',
+      '--max-requests',
+      '64',
+      '--max-requests-per-connection=1000',
+      '--max-params-size',
+      '32k',
     );
+    expect(o).toMatchObject({
+      adapter: 'fastcgi',
+      bind: ['127.0.0.1:9000'],
+      rootPath: null,
+      fastcgi: { multiplex: false, maxRequests: 64, maxRequestsPerConnection: 1000, maxParamsSize: 32768 },
+    });
+    expect(parse('app.js', '--adapter', 'fastcgi', '--root-path', '/app').rootPath).toBe('/app');
+    expect(failure('app.js', '--adapter', 'fastcgi', '--multiplex', 'maybe')).toContain('on, off');
+    expect(failure('app.js', '--adapter', 'fastcgi', '--max-requests', '0')).toContain(
+      'option --max-requests',
+    );
+  });
+
+  it('refuses FastCGI options with another adapter', () => {
+    expect(failure('app.js', '--multiplex', 'off')).toBe(
+      'option --multiplex applies to --adapter fastcgi only',
+    );
+  });
+
+  it('refuses the adapters that are not available yet', () => {
     expect(failure('app.js', '--adapter', 'scgi')).toBe(
-      'adapter scgi is not available yet (available: http)',
+      'adapter scgi is not available yet (available: http, fastcgi)',
     );
     expect(failure('app.js', '--adapter', 'gopher')).toContain('expected one of http, fastcgi, scgi');
   });

@@ -329,7 +329,7 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
   }
 
   /** Sends one of the server's own responses; the connection closes after it. */
-  protected respondFixed(status: 400 | 413 | 431 | 500): void {
+  protected respondFixed(status: 400 | 408 | 413 | 431 | 500): void {
     const fixed = FIXED_RESPONSES[status];
     this.status = status;
     this.response = ResponseState.Streaming;

@@ -35,6 +35,7 @@ export {
 export { type FileSink, sendFile } from './file-send.js';
 export { type Lifespan, type LifespanMode, type LifespanOptions, startLifespan } from './lifespan.js';
 export { DEFAULT_LIMITS, LIMIT_NAMES, type Limits, resolveLimits } from './limits.js';
+export { listenOn, removeStaleSocket } from './listen.js';
 export {
   createLogger,
   formatLogLine,

@@ -165,8 +165,9 @@ function fixed(status: number, text: string): FixedResponse {
 }
 
 /** The fixed responses; each closes the connection (`connection: close`). */
-export const FIXED_RESPONSES: Readonly<Record<400 | 413 | 431 | 500, FixedResponse>> = Object.freeze({
+export const FIXED_RESPONSES: Readonly<Record<400 | 408 | 413 | 431 | 500, FixedResponse>> = Object.freeze({
   400: fixed(400, 'Bad Request'),
+  408: fixed(408, 'Request Timeout'),
   413: fixed(413, 'Content Too Large'),
   431: fixed(431, 'Request Header Fields Too Large'),
   500: fixed(500, 'Internal Server Error'),

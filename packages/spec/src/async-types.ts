@@ -42,8 +42,51 @@ export interface Extensions {
   'http.response.pathsend'?: Record<string, never>;
   /** TLS connection details. */
   tls?: TLSInfo;
+  /** The CGI variables a CGI-family front end sent, and the request's error stream (spec/extensions.md "CGI variables"). */
+  cgi?: CGIInfo;
+  /** The FastCGI role of the request, and the Filter role's data stream (spec/extensions.md "FastCGI roles"). */
+  fastcgi?: FastCGIInfo;
   /** Any other extension; servers and apps ignore names they do not know (ASYNC-GEN-3). */
   [name: string]: unknown;
+}
+
+/** The `cgi` extension (spec/extensions.md section 6). */
+export interface CGIInfo {
+  /**
+   * Every CGI variable the front end sent, by name, values as received (byte strings: one character
+   * per byte). A name sent twice holds the value the adapter kept (FastCGI: the last one).
+   */
+  readonly variables: Readonly<Record<string, string>>;
+  /**
+   * Writes to the request's error stream (FastCGI: FCGI_STDERR records; CGI: the process's standard
+   * error), UTF-8 encoded. Absent when the transport has none.
+   */
+  readonly stderr?: (text: string) => void;
+}
+
+/** A piece of the Filter role's FCGI_DATA stream. */
+export interface FastCGIDataEvent {
+  /** The bytes; may be empty. */
+  readonly body: Uint8Array;
+  /** `false` on the last piece. */
+  readonly moreBody: boolean;
+}
+
+/** The `fastcgi` extension (spec/extensions.md section 7; FastCGI 1.0 section 6). */
+export interface FastCGIInfo {
+  /** The request's role: `"responder"`, `"authorizer"` or `"filter"`. */
+  readonly role: 'responder' | 'authorizer' | 'filter';
+  /** The FastCGI request id, 1..65535. */
+  readonly requestId: number;
+  /** The Filter role's file (FCGI_DATA); present exactly when `role` is `"filter"`. */
+  readonly data?: {
+    /** `FCGI_DATA_LENGTH`: the file's size in bytes, or `null` when the web server did not send it. */
+    readonly length: number | null;
+    /** `FCGI_DATA_LAST_MOD`: the file's modification time in seconds since the epoch, or `null`. */
+    readonly lastModified: number | null;
+    /** The next piece of the FCGI_DATA stream; after the last, empty last pieces. */
+    receive(): Promise<FastCGIDataEvent>;
+  };
 }
 
 /** The `tls` extension: what the server knows about the TLS connection. */

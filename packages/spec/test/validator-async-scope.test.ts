@@ -216,6 +216,85 @@ describe('tls extension (EXT-TLS)', () => {
   });
 });
 
+describe('cgi and fastcgi extensions (EXT-CGI, EXT-FCGI)', () => {
+  const filterData = (pieces: { body: Uint8Array; moreBody: boolean }[]) => ({
+    length: 5,
+    lastModified: null,
+    receive: async () => pieces.shift() ?? { body: new Uint8Array(0), moreBody: false },
+  });
+
+  it('EXT-CGI-1: variables an object of strings, stderr a function', async () => {
+    expect(await ruleOf(httpScope({ extensions: { cgi: { variables: { A: 1 } } } }))).toEqual([
+      'EXT-CGI-1',
+      'server',
+    ]);
+    expect(await ruleOf(httpScope({ extensions: { cgi: { variables: {}, stderr: 'fd2' } } }))).toEqual([
+      'EXT-CGI-1',
+      'server',
+    ]);
+    const ok = await run(
+      validate(hello),
+      httpScope({ extensions: { cgi: { variables: { DOCUMENT_ROOT: '/srv' }, stderr: () => {} } } }),
+      [request()],
+    );
+    expect(ok.map((e) => e.type)).toEqual(['http.response.start', 'http.response.body']);
+  });
+
+  it('EXT-FCGI-1: a known role, an id 1..65535, data exactly for the Filter role', async () => {
+    expect(await ruleOf(httpScope({ extensions: { fastcgi: { role: 'proxy', requestId: 1 } } }))).toEqual([
+      'EXT-FCGI-1',
+      'server',
+    ]);
+    expect(await ruleOf(httpScope({ extensions: { fastcgi: { role: 'responder', requestId: 0 } } }))).toEqual(
+      ['EXT-FCGI-1', 'server'],
+    );
+    expect(await ruleOf(httpScope({ extensions: { fastcgi: { role: 'filter', requestId: 1 } } }))).toEqual([
+      'EXT-FCGI-1',
+      'server',
+    ]);
+    expect(
+      await ruleOf(
+        httpScope({ extensions: { fastcgi: { role: 'responder', requestId: 1, data: filterData([]) } } }),
+      ),
+    ).toEqual(['EXT-FCGI-1', 'server']);
+  });
+
+  it('EXT-FCGI-2: data pieces are {body, moreBody}, nothing after the last; the app gets a checked copy', async () => {
+    const readAll: AsyncApp = async (scope, receive, send) => {
+      const data = scope.type === 'http' ? scope.extensions.fastcgi?.data : undefined;
+      for (let i = 0; i < 3; i++) await data?.receive();
+      await hello(scope, receive, send);
+    };
+    const bad = collecting();
+    const scope = httpScope({
+      extensions: {
+        fastcgi: {
+          role: 'filter',
+          requestId: 1,
+          data: filterData([
+            { body: new Uint8Array([1]), moreBody: false },
+            { body: new Uint8Array([2]), moreBody: true },
+          ]),
+        },
+      },
+    });
+    await run(validate(readAll, bad.onViolation), scope, [request()]);
+    expect(bad.violations.map((v) => v.rule)).toEqual(['EXT-FCGI-2']);
+    const good = collecting();
+    const clean = httpScope({
+      extensions: {
+        fastcgi: {
+          role: 'filter',
+          requestId: 1,
+          data: filterData([{ body: new Uint8Array([1]), moreBody: false }]),
+        },
+      },
+    });
+    await run(validate(readAll, good.onViolation), clean, [request()]);
+    expect(good.violations).toEqual([]);
+  });
+});
+
 describe('paths: the server rule as a property', () => {
   const segment = fc.stringMatching(/^([a-zA-Z0-9._~-]|%[0-9A-F]{2}|%2F|[\u0080-\u00ff]){0,6}$/);
   const rawPath = fc.array(segment, { maxLength: 5 }).map((segments) => `/${segments.join('/')}`);

@@ -136,6 +136,19 @@ export function environFromScope(
     } else fields[key] = `${prior as string}${key === 'HTTP_COOKIE' ? '; ' : ', '}${value}`;
   }
 
+  // The `cgi` extension's variables that the scope does not carry (DOCUMENT_ROOT, SCRIPT_FILENAME,
+  // REMOTE_USER, AUTH_TYPE, HTTPS, a front end's own): an environ as flup and mod_wsgi give it.
+  // HTTP_* come from the headers only (SRV-ENV-1, SRV-ENV-2), and keys set above stay.
+  const cgi = scope.extensions?.cgi;
+  const variables = typeof cgi === 'object' && cgi !== null ? cgi.variables : undefined;
+  if (typeof variables === 'object' && variables !== null) {
+    for (const key in variables) {
+      if (key.startsWith('HTTP_') || key.startsWith('portico.') || fields[key] !== undefined) continue;
+      const value = variables[key];
+      if (typeof value === 'string') fields[key] = value;
+    }
+  }
+
   const server = scope.server;
   if (server !== null && server[1] !== null && server[0] !== '') {
     const name = server[0];

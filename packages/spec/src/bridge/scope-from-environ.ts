@@ -13,6 +13,12 @@ export interface ScopeFromEnvironOptions {
   extensions?: Extensions;
   /** `scope.state`. Default: `environ['portico.state']` when it is an object, else `{}`. */
   state?: State;
+  /**
+   * The mount point, used instead of `SCRIPT_NAME` (a server configured with a `rootPath` whose
+   * front end sends a `SCRIPT_NAME` that is not one, as nginx's stock `fastcgi_params` does).
+   * Default: `SCRIPT_NAME`.
+   */
+  rootPath?: string;
 }
 
 /** `scope.spec` of the scopes built here: interface 1.0, http scope spec 1.0. */
@@ -85,7 +91,7 @@ function text(environ: Record<string, unknown>, key: string): string | undefined
  *   with `rootPath` removed by `splitRootPath` (spec/servers.md "rootPath"); otherwise `rawPath` =
  *   `SCRIPT_NAME + PATH_INFO` re-encoded with {@link encodePath} and `path` = `PATH_INFO`;
  * - `queryString` = `QUERY_STRING`, else the part of `REQUEST_URI` after `?`, else `""`;
- * - `headers`: `CONTENT_TYPE` as `content-type`, `CONTENT_LENGTH` as `content-length` (when not
+ * - `headers`: `CONTENT_TYPE` as `content-type`, `CONTENT_LENGTH` as `content-length` (each when not
  *   empty), then each `HTTP_*` key as its name lowercase with `_` turned into `-`, in the environ's
  *   key order (an `HTTP_CONTENT_TYPE` / `HTTP_CONTENT_LENGTH` duplicating those two is skipped);
  * - `client` = `[REMOTE_ADDR, REMOTE_PORT]` (port 0 when absent), `null` without `REMOTE_ADDR`;
@@ -99,7 +105,7 @@ export function scopeFromEnviron(
   environ: Record<string, unknown>,
   options?: ScopeFromEnvironOptions,
 ): HTTPScope {
-  let rootPath = text(environ, 'SCRIPT_NAME') ?? '';
+  let rootPath = options?.rootPath ?? text(environ, 'SCRIPT_NAME') ?? '';
   while (rootPath.endsWith('/')) rootPath = rootPath.slice(0, -1);
   if (rootPath !== '' && !rootPath.startsWith('/')) rootPath = `/${rootPath}`;
 
@@ -122,14 +128,16 @@ export function scopeFromEnviron(
   const headers: Header[] = [];
   const contentType = text(environ, 'CONTENT_TYPE');
   const contentLength = text(environ, 'CONTENT_LENGTH');
-  if (contentType !== undefined) headers.push(['content-type', contentType]);
+  // An empty CONTENT_TYPE means none (RFC 3875 section 4.1.3: NULL when there is no body type);
+  // nginx's stock params send it empty for every request without one.
+  if (contentType !== undefined && contentType !== '') headers.push(['content-type', contentType]);
   if (contentLength !== undefined && contentLength !== '') headers.push(['content-length', contentLength]);
   for (const key of Object.keys(environ)) {
     if (!key.startsWith('HTTP_')) continue;
     const value = environ[key];
     if (typeof value !== 'string') continue;
     const name = key.slice(5).toLowerCase().replaceAll('_', '-');
-    if (name === 'content-type' && contentType !== undefined) continue;
+    if (name === 'content-type' && contentType !== undefined && contentType !== '') continue;
     if (name === 'content-length' && contentLength !== undefined && contentLength !== '') continue;
     if (name !== '') headers.push([name, value]);
   }

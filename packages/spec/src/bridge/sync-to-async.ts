@@ -117,7 +117,7 @@ async function runHTTP(
     (await readRequestBody(receive, first, config.threshold, config.tmpdir));
   if (input === null) return; // The client left before the body was read: the app is not called.
   try {
-    const environ = environFromScope(scope, input, config.errors, config.environ);
+    const environ = environFromScope(scope, input, errorStreamOf(scope, config.errors), config.environ);
     const res = new ResponseState();
     const body = app(environ, res.startResponse);
     const chunk = singleChunk(body, res);
@@ -137,6 +137,22 @@ async function runHTTP(
   } finally {
     input.close();
   }
+}
+
+/**
+ * `portico.errors` of a request: the `cgi` extension's error stream when the server offers one
+ * (FastCGI's FCGI_STDERR), else the bridge's.
+ */
+function errorStreamOf(scope: HTTPScope, fallback: ErrorStream): ErrorStream {
+  const stderr = scope.extensions?.cgi?.stderr;
+  if (typeof stderr !== 'function') return fallback;
+  return {
+    write: (text: string) => stderr(typeof text === 'string' ? text : String(text)),
+    writelines(lines: Iterable<string>) {
+      for (const line of lines) this.write(line);
+    },
+    flush() {},
+  };
 }
 
 /** The lifespan of a sync app: nothing to start or stop; both phases complete at once. */

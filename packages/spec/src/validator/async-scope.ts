@@ -9,7 +9,7 @@ import type { State } from '../async-types.js';
 import { isByteString, isHeaderName } from '../headers.js';
 import { decodePath, splitRootPath } from '../path.js';
 import { isIntegerIn, isObject, type LooseScope } from './async-exchange.js';
-import { checkTLSExtension } from './async-extensions.js';
+import { checkCGIExtension, checkFastCGIExtension, checkTLSExtension } from './async-extensions.js';
 import { checkHeaderList } from './async-headers.js';
 import type { Report } from './violation.js';
 
@@ -155,6 +155,8 @@ function checkExtensionsKey(scope: LooseScope, report: Report): void {
       report('ASYNC-GEN-3', 'server', `scope.extensions[${JSON.stringify(name)}] is not an object`, value);
   }
   checkTLSExtension(scope, report);
+  checkCGIExtension(scope, report);
+  checkFastCGIExtension(scope, report);
 }
 
 const HTTP_VERSIONS: Readonly<Record<string, readonly string[]>> = {

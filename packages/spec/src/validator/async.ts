@@ -17,6 +17,7 @@ import {
   type LooseScope,
   passThrough,
 } from './async-exchange.js';
+import { checkFilterData } from './async-extensions.js';
 import { HTTPExchange } from './async-http.js';
 import { LifespanExchange } from './async-lifespan.js';
 import {
@@ -192,7 +193,8 @@ export function checkAsyncApp(app: AsyncApp, report: Report): AsyncApp {
       }
     }
 
-    const result: unknown = app(scope, checkedReceive, checkedSend);
+    const given = checkFilterData(scope as unknown as LooseScope, rep) as unknown as Scope;
+    const result: unknown = app(given, checkedReceive, checkedSend);
     if (!isThenable(result)) rep('ASYNC-GEN-1', 'app', 'app did not return a Promise', result);
     try {
       await result; // on rejection: the app's own error, nothing more reported

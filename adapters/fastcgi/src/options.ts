@@ -1,0 +1,184 @@
+/**
+ * Options of the FastCGI adapter, their defaults, and how they are checked.
+ *
+ * @module
+ */
+import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
+import { parseBind, resolveLimits, silentLogger } from '@portico/server';
+import { normalizeRootPath, PorticoError } from '@portico/spec';
+
+/**
+ * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. The limits shared
+ * with every adapter have the defaults of spec/servers.md "Limits" unless said otherwise here.
+ */
+export interface FastCGIServerOptions {
+  /**
+   * Where to listen: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, or `fd://0` for the listening socket
+   * a web server hands to an app it spawns (FCGI_LISTENSOCK_FILENO, FastCGI 1.0 section 2.2).
+   * Default `['127.0.0.1:9000']`.
+   */
+  bind?: string[];
+  /**
+   * The path prefix the app is mounted at. When given it replaces the front end's `SCRIPT_NAME`
+   * (which nginx's stock `fastcgi_params` sets to the whole path); when absent, `SCRIPT_NAME` from
+   * the params is the `rootPath`. Default: absent.
+   */
+  rootPath?: string;
+  /**
+   * Whether several requests may run at once on one connection (FastCGI 1.0 section 3.3); announced
+   * as `FCGI_MPXS_CONNS`. When off, a second concurrent request gets `FCGI_CANT_MPX_CONN`. Default `true`.
+   */
+  multiplex?: boolean;
+  /**
+   * Most requests in flight at once across all connections (`FCGI_MAX_REQS`); one more gets
+   * `FCGI_OVERLOADED`. Default 1024.
+   */
+  maxRequests?: number;
+  /**
+   * Requests served on one kept connection before the adapter closes it after the response
+   * (0: no limit). Default 0.
+   */
+  maxRequestsPerConnection?: number;
+  /** Largest FCGI_PARAMS stream of one request, bytes; over it: a 431 response. Default 65536. */
+  maxParamsSize?: number;
+  /**
+   * Request body bytes one request of a multiplexed connection may hold in memory while its app
+   * does not read; the rest spills to an unlinked temporary file (reading the shared connection is
+   * never paused for one request). Default 1048576 (1 MiB).
+   */
+  maxBufferedBody?: number;
+  /**
+   * Addresses allowed to connect, as in the `FCGI_WEB_SERVER_ADDRS` environment variable (FastCGI
+   * 1.0 section 3.2): others are closed at once. Default: that variable's value, or everyone when
+   * it is not set. Applies to TCP connections only.
+   */
+  webServerAddrs?: string[];
+  /** Largest request body in bytes; over it: 413. Default 104857600 (100 MiB). */
+  maxBodySize?: number;
+  /** Time from FCGI_BEGIN_REQUEST to the end of FCGI_PARAMS, ms; then 408. Default 60000. */
+  headersTimeout?: number;
+  /** Time to receive the whole request, ms; then 408. Default 300000. */
+  requestTimeout?: number;
+  /**
+   * A kept connection with no request in flight closes after this long, ms. Default 0 (never: the
+   * front end owns its pool and closes idle connections itself, as nginx's `keepalive_timeout` does).
+   */
+  keepAliveTimeout?: number;
+  /** A connection with requests in flight and no I/O for this long is closed, ms. Default 60000. */
+  idleTimeout?: number;
+  /** Most open connections (`FCGI_MAX_CONNS`); more are closed on accept. Default 4096. */
+  maxConnections?: number;
+  /** How long `close()` lets in-flight requests finish, ms. Default 30000. */
+  shutdownTimeout?: number;
+  /** Lifespan protocol: `auto` (default), `on`, `off`. */
+  lifespan?: LifespanMode;
+  /** Server log. Default: silent. */
+  logger?: Logger;
+  /** Called once per finished request (format it with `formatCombinedLog`). Default: none. */
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedOptions extends Limits {
+  readonly binds: readonly Bind[];
+  readonly rootPath: string | null;
+  readonly multiplex: boolean;
+  readonly maxRequests: number;
+  readonly maxRequestsPerConnection: number;
+  readonly maxParamsSize: number;
+  readonly maxBufferedBody: number;
+  readonly webServerAddrs: ReadonlySet<string> | null;
+  readonly lifespan: LifespanMode;
+  readonly logger: Logger;
+  readonly accessLog: ((entry: AccessLogEntry) => void) | null;
+}
+
+function invalid(message: string, value?: unknown): PorticoError {
+  return new PorticoError('ERR_INVALID_OPTION', message, { expose: true, value, rule: 'SRV-LIMIT-1' });
+}
+
+function count(
+  options: FastCGIServerOptions,
+  name: keyof FastCGIServerOptions,
+  fallback: number,
+  min: number,
+): number {
+  const given = options[name];
+  if (given === undefined) return fallback;
+  if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < min)
+    throw invalid(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(given)}`, given);
+  return given;
+}
+
+/**
+ * Parses a `FCGI_WEB_SERVER_ADDRS` value: comma-separated IP addresses (FastCGI 1.0 section 3.2).
+ *
+ * @throws PorticoError `ERR_INVALID_OPTION` for an entry that is not an IP address
+ */
+export function parseWebServerAddrs(value: string | readonly string[]): Set<string> {
+  const list = typeof value === 'string' ? value.split(',') : value;
+  const out = new Set<string>();
+  for (const raw of list) {
+    const address = String(raw).trim();
+    if (address === '') continue;
+    if (!/^[0-9a-fA-F.:]+$/.test(address))
+      throw invalid(`FCGI_WEB_SERVER_ADDRS entry ${JSON.stringify(address)} is not an IP address`, raw);
+    out.add(address.toLowerCase());
+    // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d.
+    if (address.includes('.') && !address.includes(':')) out.add(`::ffff:${address}`);
+  }
+  return out;
+}
+
+/**
+ * Fills in defaults and checks every option.
+ *
+ * @throws PorticoError `ERR_INVALID_OPTION` naming the option and the value
+ */
+export function resolveOptions(options: FastCGIServerOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object', options);
+  const limits = resolveLimits({ keepAliveTimeout: 0, ...options });
+  const bindList = options.bind ?? ['127.0.0.1:9000'];
+  if (!Array.isArray(bindList) || bindList.length === 0)
+    throw invalid('option bind must be a non-empty array of addresses', bindList);
+  const binds = bindList.map((b) => parseBind(b));
+  let rootPath: string | null = null;
+  if (options.rootPath !== undefined) {
+    if (typeof options.rootPath !== 'string')
+      throw invalid('option rootPath must be a string', options.rootPath);
+    try {
+      rootPath = normalizeRootPath(options.rootPath);
+    } catch (err) {
+      throw invalid(`option rootPath: ${(err as Error).message}`, options.rootPath);
+    }
+  }
+  const multiplex = options.multiplex ?? true;
+  if (typeof multiplex !== 'boolean') throw invalid('option multiplex must be a boolean', multiplex);
+  const lifespan = options.lifespan ?? 'auto';
+  if (lifespan !== 'auto' && lifespan !== 'on' && lifespan !== 'off')
+    throw invalid(`option lifespan must be auto, on or off, got ${JSON.stringify(lifespan)}`, lifespan);
+  const logger = options.logger ?? silentLogger;
+  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')
+    throw invalid('option logger must have debug, info, warn and error methods', logger);
+  const accessLog = options.accessLog ?? null;
+  if (accessLog !== null && typeof accessLog !== 'function')
+    throw invalid('option accessLog must be a function', accessLog);
+  const addrs = options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS;
+  return {
+    ...limits,
+    binds,
+    rootPath,
+    multiplex,
+    maxRequests: count(options, 'maxRequests', 1024, 1),
+    maxRequestsPerConnection: count(options, 'maxRequestsPerConnection', 0, 0),
+    maxParamsSize: count(options, 'maxParamsSize', 65536, 1),
+    maxBufferedBody: count(options, 'maxBufferedBody', 1 << 20, 0),
+    webServerAddrs:
+      addrs === undefined || (typeof addrs === 'string' && addrs.trim() === '')
+        ? null
+        : parseWebServerAddrs(addrs),
+    lifespan,
+    logger,
+    accessLog,
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * The CGI response head a FastCGI app writes on FCGI_STDOUT (RFC 3875 section 6.3, FastCGI 1.0
+ * section 6.2): a `Status:` line, the header fields, a blank line. `Status:` is always written (`SRV-FCGI-1`): a
+ * web server takes a head with `Location:` and no `Status:` as a local redirect (RFC 3875 section
+ * 6.2.2; Apache's mod_proxy_fcgi does an internal redirect), which an app that said 200 never meant.
+ *
+ * @module
+ */
+import { STATUS_CODES } from 'node:http';
+import type { HeaderList } from '@portico/spec';
+
+const STATUS_LINES: string[] = [];
+for (let status = 100; status < 600; status++) {
+  STATUS_LINES[status] = `Status: ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+}
+
+/**
+ * The head as a byte string (one character per byte): `Status: 200 OK\r\n`, each header field
+ * `name: value\r\n` in order, then `\r\n`. Headers were checked by the cycle (no CR, LF or NUL, only
+ * Latin-1: spec/servers.md SRV-SEC-1), so the string maps to bytes one to one.
+ */
+export function responseHead(status: number, headers: HeaderList): string {
+  let head = STATUS_LINES[status] ?? `Status: ${status} Unknown\r\n`;
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    head += `${header[0]}: ${header[1]}\r\n`;
+  }
+  return `${head}\r\n`;
+}
