@@ -106,6 +106,8 @@ export class Connection {
   private closeAfter = false;
   private pausedBy: RequestSlot | null = null;
   private drainWaiters: FastCGICycle[] = [];
+  /** Requests of a shared connection with a body waiting for its turn (fair interleaving). */
+  private outgoing: RequestSlot[] = [];
   private closed = false;
 
   constructor(core: Core, socket: Socket, unixPath: string | null) {
@@ -433,32 +435,75 @@ export class Connection {
         writeEndRequest(out, at + FCGI_HEADER_LEN, slot.id, 0, FCGI_REQUEST_COMPLETE);
       }
       ok = size === 0 ? true : socket.write(out);
+    } else if (this.requests.size > 1 && body.length > FCGI_MAX_CONTENT_LENGTH) {
+      // A shared connection: the body goes out one record at a time, taking turns with the other
+      // responses, so one large send() does not hold the others back (fair interleaving).
+      if (head !== null) socket.write(encodeStream(FCGI_STDOUT, slot.id, Buffer.from(head, 'latin1')));
+      slot.outgoing = { body, from: 0, end, waiter: null };
+      this.outgoing.push(slot);
+      this.pump();
+      this.lastIO = this.core.now;
+      return slot.outgoing === null;
     } else {
       socket.cork();
       if (head !== null) socket.write(encodeStream(FCGI_STDOUT, slot.id, Buffer.from(head, 'latin1')));
-      for (let from = 0; from < body.length; from += FCGI_MAX_CONTENT_LENGTH) {
-        const n = Math.min(FCGI_MAX_CONTENT_LENGTH, body.length - from);
-        const pad = paddingFor(n);
-        const header = Buffer.allocUnsafe(FCGI_HEADER_LEN + pad);
-        writeHeader(header, 0, FCGI_STDOUT, slot.id, n, pad);
-        header.fill(0, FCGI_HEADER_LEN);
-        socket.write(header.subarray(0, FCGI_HEADER_LEN));
-        socket.write(body.subarray(from, from + n));
-        if (pad > 0) socket.write(header.subarray(FCGI_HEADER_LEN));
-      }
-      if (end && slot.stderrUsed) socket.write(encodeStream(FCGI_STDERR, slot.id, EMPTY));
-      if (end) {
-        const tail = Buffer.allocUnsafe(2 * FCGI_HEADER_LEN + 8);
-        writeHeader(tail, 0, FCGI_STDOUT, slot.id, 0, 0);
-        writeEndRequest(tail, FCGI_HEADER_LEN, slot.id, 0, FCGI_REQUEST_COMPLETE);
-        socket.write(tail);
-      }
+      this.writeStdout(slot.id, body, 0, body.length);
+      if (end) this.writeTail(slot);
       socket.uncork();
       ok = !socket.writableNeedDrain;
     }
     this.lastIO = this.core.now;
     if (end) this.endSlot(slot);
     return ok;
+  }
+
+  /** Writes `body[from..to)` as FCGI_STDOUT records of at most 65535 bytes, without copying it. */
+  private writeStdout(id: number, body: Uint8Array, from: number, to: number): void {
+    const socket = this.socket;
+    for (; from < to; from += FCGI_MAX_CONTENT_LENGTH) {
+      const n = Math.min(FCGI_MAX_CONTENT_LENGTH, to - from);
+      const pad = paddingFor(n);
+      const header = Buffer.allocUnsafe(FCGI_HEADER_LEN + pad);
+      writeHeader(header, 0, FCGI_STDOUT, id, n, pad);
+      header.fill(0, FCGI_HEADER_LEN);
+      socket.write(header.subarray(0, FCGI_HEADER_LEN));
+      socket.write(body.subarray(from, from + n));
+      if (pad > 0) socket.write(header.subarray(FCGI_HEADER_LEN));
+    }
+  }
+
+  /** The end of a response: the empty FCGI_STDERR (if it was used) and FCGI_STDOUT, FCGI_END_REQUEST. */
+  private writeTail(slot: RequestSlot): void {
+    if (slot.stderrUsed) this.socket.write(encodeStream(FCGI_STDERR, slot.id, EMPTY));
+    const tail = Buffer.allocUnsafe(2 * FCGI_HEADER_LEN + 8);
+    writeHeader(tail, 0, FCGI_STDOUT, slot.id, 0, 0);
+    writeEndRequest(tail, FCGI_HEADER_LEN, slot.id, 0, FCGI_REQUEST_COMPLETE);
+    this.socket.write(tail);
+  }
+
+  /**
+   * Writes queued response bodies of a shared connection, one record per response in turn, while
+   * the socket takes more; `drain` calls it again.
+   */
+  private pump(): void {
+    const socket = this.socket;
+    while (this.outgoing.length > 0 && !this.closed && !socket.writableNeedDrain) {
+      const slot = this.outgoing.shift()!;
+      const job = slot.outgoing!;
+      const to = Math.min(job.from + FCGI_MAX_CONTENT_LENGTH, job.body.length);
+      this.writeStdout(slot.id, job.body, job.from, to);
+      job.from = to;
+      if (to < job.body.length) {
+        this.outgoing.push(slot);
+        continue;
+      }
+      slot.outgoing = null;
+      if (job.end) {
+        this.writeTail(slot);
+        this.endSlot(slot);
+      }
+      if (job.waiter !== null) job.waiter.drained();
+    }
   }
 
   /** Writes text of the app's error stream as FCGI_STDERR records (section 5.3), UTF-8. */
@@ -482,10 +527,14 @@ export class Connection {
   }
 
   awaitDrain(cycle: FastCGICycle): void {
-    this.drainWaiters.push(cycle);
+    // A body still queued for its turn: the cycle goes on once it is all written.
+    const job = cycle.slot.outgoing;
+    if (job !== null) job.waiter = cycle;
+    else this.drainWaiters.push(cycle);
   }
 
   private onDrain(): void {
+    this.pump();
     const waiters = this.drainWaiters;
     if (waiters.length === 0) return;
     this.drainWaiters = [];
@@ -561,6 +610,11 @@ export class Connection {
     if (slot.ended) return;
     slot.ended = true;
     if (this.requests.get(slot.id) === slot) this.requests.delete(slot.id);
+    if (slot.outgoing !== null) {
+      slot.outgoing = null;
+      const at = this.outgoing.indexOf(slot);
+      if (at >= 0) this.outgoing.splice(at, 1);
+    }
     const core = this.core;
     core.inFlight--;
     this.served++;

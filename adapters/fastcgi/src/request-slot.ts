@@ -59,6 +59,17 @@ export class FilterData {
   }
 }
 
+/** A response body written one record at a time, in turn with the connection's other responses. */
+export interface OutgoingBody {
+  readonly body: Uint8Array;
+  /** Offset of the next byte to write. */
+  from: number;
+  /** The response ends with this body. */
+  readonly end: boolean;
+  /** The cycle waiting for the body to be written, if it waits. */
+  waiter: FastCGICycle | null;
+}
+
 /** One request id of a connection. */
 export class RequestSlot {
   /** The request id (1..65535). */
@@ -89,6 +100,8 @@ export class RequestSlot {
   spool: BodySpool | null = null;
   /** The FCGI_DATA stream of a Filter request. */
   data: FilterData | null = null;
+  /** A response body waiting for its turn on a shared connection, or `null`. */
+  outgoing: OutgoingBody | null = null;
   /** FCGI_STDERR records were written: the stream gets its empty end record. */
   stderrUsed = false;
   /** FCGI_END_REQUEST was written: the id is free again. */

@@ -49,6 +49,16 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
       await respond({ status: 200, headers: [['content-type', 'application/octet-stream']], body });
       return;
     }
+    case '/huge': {
+      // One send() of 8 MiB: on a shared connection it must not hold the other responses back.
+      await respond({ status: 200, headers: [], body: Buffer.alloc(8 << 20, 'h') });
+      return;
+    }
+    case '/small-later': {
+      await sleep(5);
+      await respond({ status: 200, headers: [], body: Buffer.from('small') });
+      return;
+    }
     case '/fail-before':
       throw new Error('boom before start');
     case '/fail-mid': {

@@ -749,6 +749,25 @@ it('data for the multiplexed requests of one connection interleaves and each res
   expect(new Set(results.map((r) => r.requestId)).size).toBe(20);
 });
 
+it('responses on a shared connection interleave: one 8 MiB send() does not hold a small response back', async () => {
+  const conn = await RawConnection.open(running.port);
+  conn.send(beginWithParams(1, paramsOf('GET', '/huge')));
+  conn.send(stdin(1, Buffer.alloc(0)));
+  conn.send(beginWithParams(2, paramsOf('GET', '/small-later')));
+  conn.send(stdin(2, Buffer.alloc(0)));
+  await conn.endOf(1, 20_000);
+  const ends = conn.records.filter((r) => r.type === FCGI_END_REQUEST).map((r) => r.requestId);
+  expect(ends).toEqual([2, 1]);
+  // Request 2's records came between request 1's.
+  const order = conn.records
+    .filter((r) => r.type === FCGI_STDOUT && r.content.length > 0)
+    .map((r) => r.requestId);
+  expect(order.indexOf(2)).toBeGreaterThan(0);
+  expect(order.lastIndexOf(1)).toBeGreaterThan(order.indexOf(2));
+  expect(conn.stdout(1).length).toBeGreaterThan(8 << 20);
+  conn.close();
+});
+
 it('FCGI_STDIN before the end of FCGI_PARAMS: 400 for that request', async () => {
   const conn = await RawConnection.open(running.port);
   conn.send(encodeBeginRequest(1, FCGI_RESPONDER, FCGI_KEEP_CONN));

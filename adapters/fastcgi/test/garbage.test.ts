@@ -1,0 +1,132 @@
+/**
+ * Bad input at the connection level, as properties: random bytes and mutated valid streams sent to a
+ * live server never crash it; a connection gets its requests answered, is left waiting, or is
+ * closed with a logged reason; and a fresh connection is served afterwards (engineering rule 4).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FastCGIClient } from '../src/client.js';
+import { encodeRecord, FCGI_ABORT_REQUEST, FCGI_DATA, FCGI_GET_VALUES, FCGI_STDIN } from '../src/index.js';
+import { testApp } from './apps.js';
+import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
+
+let running: Running;
+beforeAll(async () => {
+  running = await start(testApp, { headersTimeout: 2000, requestTimeout: 3000 });
+});
+afterAll(async () => {
+  await running.server.close();
+});
+
+/** Sends `bytes` in the given pieces, waits a moment, closes; resolves once the socket is closed. */
+async function throwAt(bytes: Uint8Array, cuts: number[]): Promise<void> {
+  const conn = await RawConnection.open(running.port);
+  let at = 0;
+  for (const cut of [...cuts.filter((c) => c > 0 && c < bytes.length)].sort((a, b) => a - b)) {
+    conn.send(bytes.subarray(at, cut));
+    at = cut;
+  }
+  conn.send(bytes.subarray(at));
+  await new Promise((r) => setTimeout(r, 5));
+  conn.close();
+  await conn.closed;
+}
+
+async function stillServes(): Promise<void> {
+  const client = await FastCGIClient.connect({ port: running.port });
+  const res = await client.request({ params: paramsOf('GET', '/alive') });
+  client.close();
+  expect(JSON.parse(res.body.toString()).path).toBe('/alive');
+}
+
+/** A valid conversation: two requests, a management record, an abort, data for an unknown id. */
+function validStream(): Buffer {
+  return Buffer.concat([
+    beginWithParams(1, paramsOf('POST', '/echo', { CONTENT_LENGTH: '4' })),
+    stdin(1, Buffer.from('body')),
+    stdin(1, Buffer.alloc(0)),
+    encodeRecord(FCGI_GET_VALUES, 0),
+    beginWithParams(2, paramsOf('GET', '/stream')),
+    stdin(2, Buffer.alloc(0)),
+    encodeRecord(FCGI_ABORT_REQUEST, 2),
+    encodeRecord(FCGI_DATA, 7, Buffer.from('x')),
+    encodeRecord(FCGI_STDIN, 9, Buffer.from('y')),
+  ]);
+}
+
+it('random bytes never crash the server; it serves the next connection', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uint8Array({ minLength: 1, maxLength: 600 }),
+      fc.array(fc.nat(600), { maxLength: 4 }),
+      async (bytes, cuts) => {
+        await throwAt(bytes, cuts);
+      },
+    ),
+    { numRuns: 60 },
+  );
+  await stillServes();
+  expect(running.violations).toEqual([]);
+});
+
+it('mutated valid streams never crash the server; a bad version byte is logged as the reason', async () => {
+  const valid = validStream();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.record({ at: fc.nat(valid.length - 1), value: fc.integer({ min: 0, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 6,
+      }),
+      fc.array(fc.nat(valid.length), { maxLength: 4 }),
+      async (mutations, cuts) => {
+        const bytes = Buffer.from(valid);
+        for (const { at, value } of mutations) bytes[at] = value;
+        await throwAt(bytes, cuts);
+      },
+    ),
+    { numRuns: 80 },
+  );
+  await stillServes();
+  // Whatever the mutations did, nothing failed inside the server: no error-level log.
+  expect(
+    running.logger.records.filter(
+      (r) => r.level === 'error' && !/app raised|response refused/.test(r.message),
+    ),
+  ).toEqual([]);
+  const bad = Buffer.from(valid);
+  bad[0] = 9;
+  await throwAt(bad, []);
+  await expect
+    .poll(() =>
+      running.logger.records.some((r) =>
+        /FastCGI connection closed: record header with version 9/.test(r.message),
+      ),
+    )
+    .toBe(true);
+  running.violations.length = 0; // mutated params can make the scope itself invalid; that is the input's fault
+});
+
+it('any re-chunking of a valid stream gives the same responses', async () => {
+  const stream = Buffer.concat([
+    beginWithParams(1, paramsOf('POST', '/echo', { CONTENT_LENGTH: '11' })),
+    stdin(1, Buffer.from('hello world')),
+    stdin(1, Buffer.alloc(0)),
+  ]);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.nat(stream.length), { maxLength: 12 }), async (cuts) => {
+      const conn = await RawConnection.open(running.port);
+      let at = 0;
+      for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
+        conn.send(stream.subarray(at, cut));
+        at = cut;
+        await new Promise((r) => setImmediate(r));
+      }
+      conn.send(stream.subarray(at));
+      const res = await conn.response(1);
+      conn.close();
+      expect(JSON.parse(res.body.toString())).toMatchObject({ body: 'hello world', path: '/echo' });
+    }),
+    { numRuns: 40 },
+  );
+  expect(running.violations).toEqual([]);
+});
