@@ -1,0 +1,193 @@
+/**
+ * Apache httpd 2.4 (Debian's apache2, mpm_event) as a FastCGI front end: mod_proxy_fcgi in front
+ * of a FastCGI responder (examples/deploy/apache/fastcgi.conf), and mod_authnz_fcgi asking a
+ * FastCGI authorizer before serving a static directory (examples/deploy/apache/authorizer.conf).
+ * Started in the foreground on a free loopback port with its config, pid file and mutexes in a
+ * fresh temp dir.
+ *
+ * Apache will not serve as root (unless built with BIG_SECURITY_HOLE): its children run as
+ * www-data, so the temp dir and document root are made world-readable, and a backend's unix
+ * socket must be writable by www-data (php-fpm.ts makes its socket 0666).
+ */
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FcgiBackend } from './backend.js';
+import { launch } from './launch.js';
+import { normalizeRootPath } from './nginx.js';
+import { findBinary, freePort, renderTemplate, tempDir, writeConfig } from './peer.js';
+
+/** The apache2 binary ('' when missing outside CI). */
+export const apacheBinary = findBinary('apache2');
+
+/** Where Debian keeps Apache's loadable modules. */
+const MODULES_DIR = '/usr/lib/apache2/modules';
+
+/** Options of {@link startApacheFcgi}. */
+export interface ApacheFcgiOptions {
+  /** The FastCGI backend: TCP or unix socket (writable by www-data). */
+  backend: FcgiBackend;
+  /**
+   * `ProxyPass ... enablereuse=on`: FCGI_KEEP_CONN is set and backend connections stay open
+   * between requests (a pool per Apache child; the template runs one); `off`: no
+   * FCGI_KEEP_CONN, a new connection per request.
+   */
+  enableReuse: boolean;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path
+   * (percent-decoded); default `/` (SCRIPT_NAME empty). Other paths get Apache's 404.
+   */
+  rootPath?: string;
+  /** More FastCGI params, e.g. `{ SCRIPT_FILENAME: fpm.scriptFilename }` for php-fpm. */
+  params?: Record<string, string>;
+}
+
+/** Options of {@link startApacheAuthorizer}. */
+export interface ApacheAuthorizerOptions {
+  /** The FastCGI Authorizer app (mod_authnz_fcgi connects over TCP only). */
+  authorizer: { host: string; port: number };
+  /** The directory the authorizer guards; made world-readable (Apache serves it as www-data). */
+  docroot: string;
+  /**
+   * A FastCGI responder mounted at /app behind the same authorizer; it receives the
+   * authorizer's `Variable-*` values as params (AUTH_USER, REMOTE_USER). Default none.
+   */
+  responder?: FcgiBackend;
+  /** More FastCGI params for the responder (e.g. SCRIPT_FILENAME for php-fpm). */
+  responderParams?: Record<string, string>;
+}
+
+/** A running Apache httpd. */
+export interface RunningApache {
+  /** `http://127.0.0.1:PORT` (no trailing slash). */
+  baseUrl: string;
+  /** Apache's output, then its error log and access log (files in its temp dir) so far. */
+  logs(): string;
+  /** Stops Apache (SIGTERM: the parent stops its children; SIGKILL after 5 s), removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Apache with mod_proxy_fcgi in front of a FastCGI backend, from
+ * examples/deploy/apache/fastcgi.conf (`ProxyFCGIBackendType GENERIC`,
+ * `proxy-fcgi-pathinfo=unescape`). Resolves once Apache listens; the backend need not be up yet.
+ *
+ * @throws Error when apache2 is missing, rejects the config, or does not listen within 10 s (the
+ *   message holds Apache's output)
+ */
+export async function startApacheFcgi(options: ApacheFcgiOptions): Promise<RunningApache> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  return startWith(
+    'apache/fastcgi.conf',
+    {
+      MOUNT: root === '' ? '/' : root,
+      // A `/` mount needs the trailing slash (ProxyPass appends the path below the mount to
+      // the URL); a prefix mount needs none, so that `/app` itself maps too.
+      BACKEND_URL: proxyUrl(options.backend, root === '' ? '/' : ''),
+      ENABLE_REUSE: options.enableReuse ? 'on' : 'off',
+      EXTRA_PARAMS: paramLines(options.params),
+    },
+    [],
+  );
+}
+
+/**
+ * Starts Apache with mod_authnz_fcgi: every request under `/` is first sent to the FastCGI
+ * authorizer (role AUTHORIZER, type authnz, check_user_id mode), then served from `docroot`
+ * (or by the responder under /app), from examples/deploy/apache/authorizer.conf. The
+ * authorizer's `Variable-AUTH_USER` becomes the user and comes back in an `X-Auth-User` header.
+ *
+ * @throws Error as {@link startApacheFcgi}
+ */
+export async function startApacheAuthorizer(options: ApacheAuthorizerOptions): Promise<RunningApache> {
+  chmodSync(options.docroot, 0o755);
+  const { host, port } = options.authorizer;
+  return startWith(
+    'apache/authorizer.conf',
+    {
+      DOCUMENT_ROOT: options.docroot,
+      AUTHORIZER_HOST: host.includes(':') ? `[${host}]` : host,
+      AUTHORIZER_PORT: port,
+      RESPONDER_URL: options.responder === undefined ? '' : proxyUrl(options.responder, ''),
+      RESPONDER_PARAMS: paramLines(options.responderParams),
+    },
+    options.responder === undefined ? [] : ['-D', 'WITH_RESPONDER'],
+  );
+}
+
+async function startWith(
+  template: string,
+  values: Record<string, string | number>,
+  extraArgs: readonly string[],
+): Promise<RunningApache> {
+  if (apacheBinary === '') throw new Error('apache2 is not installed (apt-get install apache2)');
+  const port = await freePort();
+  const { dir, remove } = tempDir('apache');
+  chmodSync(dir, 0o755);
+  const config = writeConfig(
+    dir,
+    'httpd.conf',
+    renderTemplate(template, {
+      ...values,
+      DIR: dir,
+      PORT: port,
+      MODULES_DIR,
+      USER: 'www-data',
+      GROUP: 'www-data',
+    }),
+  );
+  chmodSync(config, 0o644);
+  const readLogs = () =>
+    ['error.log', 'access.log']
+      .map((name) => join(dir, name))
+      .filter((path) => existsSync(path))
+      .map((path) => readFileSync(path, 'utf8'))
+      .join('');
+  let lastLogs = '';
+  // No APACHE_* variables from /etc/apache2/envvars are needed: the config names every path.
+  const peer = await launch(
+    'apache2',
+    apacheBinary,
+    ['-DFOREGROUND', ...extraArgs, '-f', config],
+    { port },
+    {
+      cleanup: () => {
+        lastLogs = readLogs();
+        remove();
+      },
+      extraOutput: readLogs,
+    },
+  );
+  const logs = () => `${peer.logs()}${existsSync(dir) ? readLogs() : lastLogs}`;
+  return { baseUrl: `http://127.0.0.1:${port}`, logs, stop: peer.stop };
+}
+
+/**
+ * A ProxyPass target: `fcgi://127.0.0.1:9000/`, or `unix:/path|fcgi://localhost/` for a unix
+ * socket (mod_proxy's UDS syntax). `tail` is `/` for a root mount, `` for a prefix mount.
+ */
+function proxyUrl(backend: FcgiBackend, tail: '/' | ''): string {
+  if ('path' in backend) return `unix:${backend.path}|fcgi://localhost${tail}`;
+  const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host;
+  return `fcgi://${host}:${backend.port}${tail}`;
+}
+
+/** `ProxyFCGISetEnvIf "true" NAME "value"` lines: set last, after Apache's own params. */
+function paramLines(params: Record<string, string> = {}): string {
+  return Object.entries(params)
+    .map(([name, value]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new Error(`not a param name: ${JSON.stringify(name)}`);
+      return `ProxyFCGISetEnvIf "true" ${name} ${quote(value)}`;
+    })
+    .join('\n    ');
+}
+
+/**
+ * An Apache config string in double quotes. ProxyFCGISetEnvIf values are ap_expr string
+ * expressions, where `%{` and `$` start a variable: they are escaped with a backslash.
+ */
+function quote(value: string): string {
+  if (/[\r\n]/.test(value))
+    throw new Error(`a param value cannot hold a line break: ${JSON.stringify(value)}`);
+  return `"${value.replace(/["\\$%]/g, '\\$&')}"`;
+}
