@@ -53,6 +53,11 @@ export interface FastCGIServerOptions {
    * it is not set. Applies to TCP connections only.
    */
   webServerAddrs?: string[];
+  /**
+   * Permission bits of a unix socket the server creates (`0o666` lets a front end running as
+   * another user connect, as php-fpm's `listen.mode`). Default: as the process umask leaves them.
+   */
+  socketMode?: number;
   /** Largest request body in bytes; over it: 413. Default 104857600 (100 MiB). */
   maxBodySize?: number;
   /** Time from FCGI_BEGIN_REQUEST to the end of FCGI_PARAMS, ms; then 408. Default 60000. */
@@ -88,6 +93,7 @@ export interface ResolvedOptions extends Limits {
   readonly maxParamsSize: number;
   readonly maxBufferedBody: number;
   readonly webServerAddrs: ReadonlySet<string> | null;
+  readonly socketMode: number | null;
   readonly lifespan: LifespanMode;
   readonly logger: Logger;
   readonly accessLog: ((entry: AccessLogEntry) => void) | null;
@@ -177,8 +183,16 @@ export function resolveOptions(options: FastCGIServerOptions = {}): ResolvedOpti
       addrs === undefined || (typeof addrs === 'string' && addrs.trim() === '')
         ? null
         : parseWebServerAddrs(addrs),
+    socketMode: socketModeOf(options.socketMode),
     lifespan,
     logger,
     accessLog,
   };
+}
+
+function socketModeOf(mode: unknown): number | null {
+  if (mode === undefined) return null;
+  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777)
+    throw invalid('option socketMode must be permission bits 0..0o777', mode);
+  return mode;
 }

@@ -69,7 +69,7 @@ export async function serve(app: AsyncApp, options: FastCGIServerOptions = {}): 
       const server = createServer({ noDelay: true }, (socket) => accept(core, socket, unixPath));
       server.maxConnections = opts.maxConnections;
       servers.push(server);
-      const address = await listenOn(server, bind);
+      const address = await listenOn(server, bind, opts.socketMode ?? undefined);
       addresses.push('fd' in address ? `fd://${address.fd}` : formatAddress('fcgi', address));
     }
   } catch (err) {

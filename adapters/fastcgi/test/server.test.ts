@@ -4,6 +4,9 @@
  * under the validator; every test ends with no violation reported.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../../../packages/server/test/rule.js';
 import { FastCGIClient } from '../src/client.js';
@@ -30,6 +33,7 @@ import {
   FCGI_STDOUT,
   FCGI_UNKNOWN_ROLE,
   FCGI_UNKNOWN_TYPE,
+  serve,
 } from '../src/index.js';
 import { seen, testApp } from './apps.js';
 import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
@@ -433,6 +437,23 @@ describe('connections', () => {
       await allowed.server.close();
     },
   );
+});
+
+it('a unix socket gets socketMode, so a front end running as another user can connect', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-fcgi-'));
+  const path = join(dir, 'app.sock');
+  const server = await serve(testApp, { bind: [`unix:${path}`], lifespan: 'off', socketMode: 0o666 });
+  try {
+    expect(server.addresses).toEqual([`unix:${path}`]);
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+    const client = await FastCGIClient.connect({ path });
+    const res = await client.request({ params: paramsOf('GET', '/over-unix') });
+    client.close();
+    expect(JSON.parse(res.body.toString())).toMatchObject({ path: '/over-unix' });
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('params', () => {

@@ -16,6 +16,11 @@ export interface HTTPServerOptions {
   bind?: string[];
   /** The path prefix the app is mounted at (`scope.rootPath`, SCRIPT_NAME). Default `''`. */
   rootPath?: string;
+  /**
+   * Permission bits of a unix socket the server creates (`0o666` lets a front end running as
+   * another user connect). Default: as the process umask leaves them.
+   */
+  socketMode?: number;
   /** Largest request head in bytes; over it: 431. Default 16384. */
   maxHeaderSize?: number;
   /** Most request header fields; over it: 431. Default 100. */
@@ -46,6 +51,7 @@ export interface HTTPServerOptions {
 export interface ResolvedOptions extends Limits {
   readonly binds: readonly Bind[];
   readonly rootPath: string;
+  readonly socketMode: number | null;
   readonly lifespan: LifespanMode;
   readonly logger: Logger;
   readonly accessLog: ((entry: AccessLogEntry) => void) | null;
@@ -89,5 +95,8 @@ export function resolveOptions(options: HTTPServerOptions = {}): ResolvedOptions
   const accessLog = options.accessLog ?? null;
   if (accessLog !== null && typeof accessLog !== 'function')
     throw invalid('option accessLog must be a function', accessLog);
-  return { ...limits, binds, rootPath, lifespan, logger, accessLog };
+  const socketMode = options.socketMode ?? null;
+  if (socketMode !== null && (!Number.isInteger(socketMode) || socketMode < 0 || socketMode > 0o777))
+    throw invalid('option socketMode must be permission bits 0..0o777', socketMode);
+  return { ...limits, binds, rootPath, socketMode, lifespan, logger, accessLog };
 }

@@ -59,7 +59,7 @@ export async function serve(app: AsyncApp, options: HTTPServerOptions = {}): Pro
     for (const bind of opts.binds) {
       const server = makeServer(core, opts, bind);
       servers.push(server);
-      addresses.push(await listen(server, bind));
+      addresses.push(await listen(server, bind, opts.socketMode));
     }
   } catch (err) {
     stopSweep();
@@ -105,8 +105,8 @@ function makeServer(core: Core, opts: ResolvedOptions, bind: Bind): Server {
   return server;
 }
 
-async function listen(server: Server, bind: Bind): Promise<string> {
-  const address = await listenOn(server, bind);
+async function listen(server: Server, bind: Bind, socketMode: number | null): Promise<string> {
+  const address = await listenOn(server, bind, socketMode ?? undefined);
   if ('path' in address) return formatAddress('http', address);
   if ('fd' in address) return `fd://${address.fd}`;
   return formatAddress('http', address);

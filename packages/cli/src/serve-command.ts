@@ -38,6 +38,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   try {
     const common = {
       bind: [...options.bind],
+      ...(options.socketMode === null ? {} : { socketMode: options.socketMode }),
       ...options.limits,
       lifespan: options.lifespan,
       logger,

@@ -68,6 +68,13 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: 'listen on HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeatable (port 0 = any free port)',
   },
   {
+    name: 'socket-mode',
+    kind: 'string',
+    value: 'OCTAL',
+    default: 'as the umask leaves it',
+    help: 'permission bits of a unix socket the server creates, e.g. 660 or 666 (php-fpm listen.mode)',
+  },
+  {
     name: 'interface',
     kind: 'choice',
     choices: ['auto', 'sync', 'async'],
@@ -185,6 +192,8 @@ export interface ServeOptions {
    * fastcgi: the web server's SCRIPT_NAME).
    */
   readonly rootPath: string | null;
+  /** Permission bits for unix sockets (`--socket-mode`), or `null` when not given. */
+  readonly socketMode: number | null;
   /** The limits given (bytes, ms, counts); absent ones take the adapter's defaults. */
   readonly limits: Limits;
   /** Lifespan mode. */
@@ -283,6 +292,7 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
     bind: bind.length > 0 ? bind : [adapter === 'fastcgi' ? '127.0.0.1:9000' : '127.0.0.1:8000'],
     interface: choice('interface'),
     rootPath: values.has('root-path') ? parseRootPath(values.get('root-path')!) : null,
+    socketMode: values.has('socket-mode') ? parseSocketMode(values.get('socket-mode')!) : null,
     limits,
     lifespan: choice('lifespan'),
     logLevel: choice('log-level'),
@@ -324,6 +334,13 @@ function parseRootPath(text: string): string {
   } catch {
     throw invalid('root-path', text, '"" or a path starting with /');
   }
+}
+
+/** `--socket-mode`: octal permission bits, `660`, `0660` or `0o660`. */
+function parseSocketMode(text: string): number {
+  const m = /^(?:0o?)?([0-7]{1,3})$/.exec(text);
+  if (m === null) throw invalid('socket-mode', text, 'octal permission bits such as 660');
+  return Number.parseInt(m[1]!, 8);
 }
 
 function parseAccessLog(text: string): string {

@@ -29,6 +29,7 @@ describe('parseServeArgs', () => {
       bind: ['127.0.0.1:8000'],
       interface: 'auto',
       rootPath: null,
+      socketMode: null,
       limits: {},
       lifespan: 'auto',
       logLevel: 'info',
@@ -47,6 +48,8 @@ describe('parseServeArgs', () => {
       '--interface',
       'sync',
       '--root-path=/api/',
+      '--socket-mode',
+      '660',
       '--max-header-size',
       '8k',
       '--max-headers-count',
@@ -78,6 +81,7 @@ describe('parseServeArgs', () => {
       bind: ['0.0.0.0:80', 'unix:/tmp/a.sock'],
       interface: 'sync',
       rootPath: '/api',
+      socketMode: 0o660,
       limits: {
         maxHeaderSize: 8192,
         maxHeadersCount: 50,
@@ -151,6 +155,12 @@ describe('parseServeArgs', () => {
     expect(failure('app.js', '--adapter', 'fastcgi', '--max-requests', '0')).toContain(
       'option --max-requests',
     );
+  });
+
+  it('reads --socket-mode as octal and refuses anything else', () => {
+    expect(parse('app.js', '--socket-mode', '0o666').socketMode).toBe(0o666);
+    expect(parse('app.js', '--socket-mode', '0600').socketMode).toBe(0o600);
+    expect(failure('app.js', '--socket-mode', '999')).toContain('option --socket-mode');
   });
 
   it('refuses FastCGI options with another adapter', () => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import { connect, type Server } from 'node:net';
 import type { Bind } from './bind.js';
 
@@ -12,12 +12,17 @@ import type { Bind } from './bind.js';
  * Listens on `bind` and resolves with the address as listened on (the real port when 0 was
  * asked for): `{host, port}`, `{path}` for a unix socket, or `{fd}` for an inherited descriptor.
  * A socket file left by a server that died is removed first; a live one is not (EADDRINUSE follows).
+ * A unix socket gets the permission bits `socketMode` when given (php-fpm's `listen.mode`, uWSGI's
+ * `--chmod-socket`): a front end running as another user (Apache's www-data) must be able to connect.
  *
- * @throws the listen error (`EADDRINUSE`, `EACCES`, `EBADF` for an fd that is not a listening socket)
+ * @param socketMode - permission bits for a unix socket file, e.g. `0o660`; default: as the umask leaves them
+ * @throws the listen error (`EADDRINUSE`, `EACCES`, `EBADF` for an fd that is not a listening socket),
+ *   or the chmod error
  */
 export async function listenOn(
   server: Server,
   bind: Bind,
+  socketMode?: number,
 ): Promise<{ host: string; port: number } | { path: string } | { fd: number }> {
   if (bind.kind === 'unix') await removeStaleSocket(bind.path);
   await new Promise<void>((resolve, reject) => {
@@ -31,7 +36,10 @@ export async function listenOn(
     else server.listen({ fd: bind.fd }, done);
   });
   const address = server.address();
-  if (typeof address === 'string') return { path: address };
+  if (typeof address === 'string') {
+    if (socketMode !== undefined) await chmod(address, socketMode);
+    return { path: address };
+  }
   if (address === null) return { fd: bind.kind === 'fd' ? bind.fd : -1 };
   return { host: address.address, port: address.port };
 }
