@@ -11,7 +11,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { markdownTable, tableCells, textTable } from './report.js';
 import { SERVERS, startServer } from './servers.js';
-import { runWrk, wrkVersion } from './wrk.js';
+import { best, median, runWrk, wrkVersion } from './wrk.js';
 
 const USAGE = `Usage: pnpm bench [options]
 
@@ -137,35 +137,4 @@ function positive(name) {
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`--${name}: expected a positive integer, got ${values[name]}`);
   return n;
-}
-
-/**
- * The run with the highest req/s, with its own latencies (errors summed over all runs). Background
- * load on the machine only ever slows a run down, so the best run is the least disturbed one.
- * @param {import('./wrk.js').WrkResult[]} list
- * @returns {import('./wrk.js').WrkResult}
- */
-function best(list) {
-  const top = list.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
-  return { ...top, errors: list.reduce((sum, r) => sum + r.errors, 0) };
-}
-
-/**
- * Median of each figure across rounds (errors summed).
- * @param {import('./wrk.js').WrkResult[]} list
- * @returns {import('./wrk.js').WrkResult}
- */
-function median(list) {
-  /** @param {(r: import('./wrk.js').WrkResult) => number} pick */
-  const mid = (pick) => {
-    const sorted = list.map(pick).sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-  };
-  return {
-    requestsPerSec: mid((r) => r.requestsPerSec),
-    p50Ms: mid((r) => r.p50Ms),
-    p99Ms: mid((r) => r.p99Ms),
-    requests: mid((r) => r.requests),
-    errors: list.reduce((sum, r) => sum + r.errors, 0),
-  };
 }

@@ -82,3 +82,34 @@ export function parseWrkReport(text) {
     errors: Number(non2xx?.[1] ?? 0) + socketErrors,
   };
 }
+
+/**
+ * The run with the highest req/s, with its own latencies (errors summed over all runs). Background
+ * load on the machine only ever slows a run down, so the best run is the least disturbed one.
+ * @param {WrkResult[]} list
+ * @returns {WrkResult}
+ */
+export function best(list) {
+  const top = list.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+  return { ...top, errors: list.reduce((sum, r) => sum + r.errors, 0) };
+}
+
+/**
+ * Median of each figure across rounds (errors summed).
+ * @param {WrkResult[]} list
+ * @returns {WrkResult}
+ */
+export function median(list) {
+  /** @param {(r: WrkResult) => number} pick */
+  const mid = (pick) => {
+    const sorted = list.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+  };
+  return {
+    requestsPerSec: mid((r) => r.requestsPerSec),
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+    requests: mid((r) => r.requests),
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+  };
+}

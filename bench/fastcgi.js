@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * `pnpm bench:fastcgi`: the same hello app on five backends, each with one nginx worker in front
+ * (Portico FastCGI, PHP-FPM, uWSGI, node-fastcgi over fastcgi_pass; Portico HTTP over proxy_pass),
+ * measured with wrk; 100 MiB downloads and uploads through nginx with curl; memory per idle kept
+ * connection. Prints the tables and writes them to bench/results/fastcgi.md. See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { BACKENDS } from './fastcgi/backends.js';
+import { helloPart, memoryPart, transferPart } from './fastcgi/parts.js';
+import { helloCells, memoryCells, transferCells } from './fastcgi/report.js';
+import { curlVersion } from './fastcgi/transfer.js';
+import { markdownTable, textTable } from './report.js';
+import { wrkVersion } from './wrk.js';
+
+const PARTS = ['hello', 'transfer', 'memory'];
+
+const USAGE = `Usage: pnpm bench:fastcgi [options]
+
+  --duration TIME         measured wrk run per backend, wrk syntax (default: 10s)
+  --warmup TIME           warm-up run per backend before it (default: same as --duration)
+  --connections N         open client connections to nginx (default: 50)
+  --threads N             wrk threads (default: 1)
+  --rounds N              repeat the measurements N times, backends interleaved (default: 1)
+  --pick best|median      with --rounds: each backend's best run or the median of each figure
+                          (default: best)
+  --only a,b              backends: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
+  --parts a,b             what to measure: ${PARTS.join(', ')} (default: all)
+  --idle-connections N    idle kept connections opened for the memory figure (default: 1000)
+  --no-pin                do not pin backend and nginx to CPU 0, wrk and curl to CPU 1
+  -h, --help              show this help
+`;
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10s' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    threads: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
+    pick: { type: 'string', default: 'best' },
+    only: { type: 'string' },
+    parts: { type: 'string' },
+    'idle-connections': { type: 'string', default: '1000' },
+    'no-pin': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+try {
+  if (values.help) {
+    process.stdout.write(USAGE);
+  } else {
+    await main();
+  }
+} catch (err) {
+  process.stderr.write(`bench:fastcgi: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
+
+async function main() {
+  const s = settings();
+  const names = BACKENDS.map((b) => b.name);
+  const only = list('only', names);
+  const parts = list('parts', PARTS);
+  const selected = BACKENDS.filter((b) => only.includes(b.name));
+
+  const tools = [wrkVersion(), curlVersion()];
+  if (spawnSync('nginx', ['-v']).error !== undefined) {
+    throw new Error('nginx not found on PATH (Debian/Ubuntu: apt-get install nginx)');
+  }
+  if (!existsSync(new URL('../packages/cli/dist/main.js', import.meta.url))) {
+    throw new Error('packages/cli/dist is missing: run pnpm build first');
+  }
+  const where = s.pin ? 'backend and nginx on CPU 0, wrk and curl on CPU 1' : 'not pinned';
+  const load = `wrk -t${s.threads} -c${s.connections} -d${s.duration} --latency (after a ${s.warmup} warm-up run)`;
+  process.stdout.write(`${load}; ${where}\n`);
+
+  /** @type {Map<string, string>} */
+  const unavailable = new Map();
+  /** @type {string[]} */
+  const sections = [];
+  /** @type {string[]} */
+  const text = [];
+  /** @type {string[]} */
+  const notes = [];
+
+  if (parts.includes('hello')) {
+    const { rows, check } = await helloPart(selected, s, unavailable);
+    const { header, cells, verdicts } = helloCells(rows);
+    text.push([textTable(header, cells), '', ...verdicts].join('\n'));
+    sections.push(
+      `## Hello world (req/s, latency)\n\n${markdownTable(header, cells)}\n\n${verdicts.map((v) => `- ${v}`).join('\n')}`,
+    );
+    if (check !== '') notes.push(check);
+  }
+  if (parts.includes('transfer')) {
+    const rows = await transferPart(
+      selected.filter((b) => b.transfer),
+      s,
+      unavailable,
+    );
+    if (rows.length > 0) {
+      const { header, cells } = transferCells(rows);
+      text.push(textTable(header, cells));
+      sections.push(`## 100 MiB through nginx (curl)\n\n${markdownTable(header, cells)}`);
+    }
+  }
+  if (parts.includes('memory')) {
+    const rows = await memoryPart(
+      selected.filter((b) => b.name === 'portico' || b.name === 'proxy'),
+      s,
+      unavailable,
+    );
+    if (rows.length > 0) {
+      const { header, cells } = memoryCells(rows);
+      text.push(textTable(header, cells));
+      sections.push(`## Memory per idle kept connection\n\n${markdownTable(header, cells)}`);
+    }
+  }
+  for (const [name, why] of unavailable) notes.push(`${name}: ${why}`);
+
+  process.stdout.write(`\n${text.join('\n\n')}\n${notes.map((n) => `\n${n}`).join('')}\n`);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const nginx = (spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')
+    .trim()
+    .replace(/^nginx version: /, '');
+  const args = process.argv.slice(2);
+  const md = `# FastCGI behind nginx
+
+- date: ${new Date().toISOString()}
+- command: \`pnpm bench:fastcgi${args.length > 0 ? ` ${args.join(' ')}` : ''}\`
+- load: \`${load}\`${s.rounds > 1 ? `, ${s.pick} of ${s.rounds} rounds` : ''}
+- machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${nginx} (1 worker), ${tools.join(', ')}; ${where}
+- backends: one process each, logging off; see bench/README.md
+
+${sections.join('\n\n')}
+${notes.length > 0 ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('fastcgi.md', dir), md);
+  process.stdout.write('\nwritten to bench/results/fastcgi.md\n');
+}
+
+/** @returns {import('./fastcgi/parts.js').Settings} */
+function settings() {
+  const duration = values.duration ?? '10s';
+  const warmup = values.warmup ?? duration;
+  for (const [name, v] of /** @type {const} */ ([
+    ['duration', duration],
+    ['warmup', warmup],
+  ])) {
+    if (!/^\d+(?:\.\d+)?[smh]?$/.test(v)) throw new Error(`--${name}: expected a time like 10s, got ${v}`);
+  }
+  const pick = values.pick;
+  if (pick !== 'best' && pick !== 'median') throw new Error(`--pick: expected best or median, got ${pick}`);
+  const pin =
+    !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined;
+  return {
+    duration,
+    warmup,
+    connections: positive('connections'),
+    threads: positive('threads'),
+    rounds: positive('rounds'),
+    pick,
+    idleConnections: positive('idle-connections'),
+    pin,
+  };
+}
+
+/**
+ * The names given to `--only`/`--parts`, checked against `known` (all of them when absent).
+ * @param {'only' | 'parts'} option
+ * @param {string[]} known
+ */
+function list(option, known) {
+  const given = values[option]?.split(',').map((x) => x.trim());
+  if (given === undefined) return known;
+  const unknown = given.filter((n) => !known.includes(n));
+  if (unknown.length > 0)
+    throw new Error(`--${option}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`);
+  return given;
+}
+
+/** @param {'connections' | 'threads' | 'rounds' | 'idle-connections'} name */
+function positive(name) {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name}: expected a positive integer, got ${values[name]}`);
+  return n;
+}
