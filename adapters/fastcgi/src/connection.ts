@@ -11,12 +11,17 @@ import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
 import { FIXED_RESPONSES, ResponseState } from '@portico/server';
 import type { AsyncApp, Extensions, FastCGIInfo, State } from '@portico/spec';
-import { isPorticoError } from '@portico/spec';
+import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { BodySpool } from './body-spool.js';
 import { FastCGICycle } from './fcgi-cycle.js';
-import { decodeNameValuePairs, encodeNameValuePairs, type NameValuePair } from './name-value.js';
+import {
+  decodeNameValueList,
+  decodeNameValuePairs,
+  encodeNameValuePairs,
+  type NameValuePair,
+} from './name-value.js';
 import type { ResolvedOptions } from './options.js';
-import { type CGIVariables, declaredLength, scopeFromParams, variablesFromPairs } from './params.js';
+import { CGIExtension, declaredLength, variableOf } from './params.js';
 import {
   FCGI_ABORT_REQUEST,
   FCGI_AUTHORIZER,
@@ -108,6 +113,7 @@ export class Connection {
   private drainWaiters: FastCGICycle[] = [];
   /** Requests of a shared connection with a body waiting for its turn (fair interleaving). */
   private outgoing: RequestSlot[] = [];
+  private pumpScheduled = false;
   private closed = false;
 
   constructor(core: Core, socket: Socket, unixPath: string | null) {
@@ -281,12 +287,12 @@ export class Connection {
     const pieces = slot.params!;
     slot.params = null;
     const core = this.core;
-    let vars: CGIVariables;
+    let list: string[];
     let declared: number;
     try {
       const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-      vars = variablesFromPairs(decodeNameValuePairs(bytes));
-      declared = declaredLength(vars);
+      list = decodeNameValueList(bytes);
+      declared = declaredLength(variableOf(list, 'CONTENT_LENGTH'));
     } catch (err) {
       core.logger.warn(`bad FCGI_PARAMS: ${(err as Error).message}: 400`, {
         requestId: slot.id,
@@ -302,18 +308,22 @@ export class Connection {
     if (!hasBody) slot.stdinDone = true;
     const extensions: Extensions = {
       'http.response.pathsend': {},
-      cgi: { variables: vars, stderr: (text: string) => this.writeStderr(slot, text) },
-      fastcgi: this.fastcgiExtension(slot, vars),
+      cgi: new CGIExtension(list, (text: string) => this.writeStderr(slot, text)),
+      fastcgi: this.fastcgiExtension(slot, list),
     };
     const state = core.lifespanState === null ? ({} as State) : { ...core.lifespanState };
-    const scope = scopeFromParams(vars, core.opts.rootPath, state, extensions);
+    const rootPath = core.opts.rootPath;
+    const scope = scopeFromVariableList(
+      list,
+      rootPath === null ? { state, extensions } : { state, extensions, rootPath },
+    );
     const cycle = new FastCGICycle(this, slot, scope.method === 'HEAD', hasBody);
     slot.cycle = cycle;
     core.running++;
     void cycle.run(core.app, scope, declared);
   }
 
-  private fastcgiExtension(slot: RequestSlot, vars: CGIVariables): FastCGIInfo {
+  private fastcgiExtension(slot: RequestSlot, list: readonly string[]): FastCGIInfo {
     const role = ROLE_NAMES[slot.role]!;
     if (slot.role !== FCGI_FILTER) return { role, requestId: slot.id };
     const data = new FilterData();
@@ -322,8 +332,8 @@ export class Connection {
       role,
       requestId: slot.id,
       data: {
-        length: numberParam(vars.FCGI_DATA_LENGTH),
-        lastModified: numberParam(vars.FCGI_DATA_LAST_MOD),
+        length: numberParam(variableOf(list, 'FCGI_DATA_LENGTH')),
+        lastModified: numberParam(variableOf(list, 'FCGI_DATA_LAST_MOD')),
         receive: () => data.receive(),
       },
     };
@@ -482,12 +492,15 @@ export class Connection {
   }
 
   /**
-   * Writes queued response bodies of a shared connection, one record per response in turn, while
-   * the socket takes more; `drain` calls it again.
+   * Writes queued response bodies of a shared connection: one record per queued response per turn,
+   * then the event loop runs (other apps get to send) before the next turn, or `drain` when the
+   * socket is full.
    */
   private pump(): void {
+    this.pumpScheduled = false;
     const socket = this.socket;
-    while (this.outgoing.length > 0 && !this.closed && !socket.writableNeedDrain) {
+    let turn = this.outgoing.length;
+    while (turn-- > 0 && !this.closed && !socket.writableNeedDrain) {
       const slot = this.outgoing.shift()!;
       const job = slot.outgoing!;
       const to = Math.min(job.from + FCGI_MAX_CONTENT_LENGTH, job.body.length);
@@ -503,6 +516,10 @@ export class Connection {
         this.endSlot(slot);
       }
       if (job.waiter !== null) job.waiter.drained();
+    }
+    if (this.outgoing.length > 0 && !this.closed && !socket.writableNeedDrain && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pump());
     }
   }
 
@@ -534,7 +551,7 @@ export class Connection {
   }
 
   private onDrain(): void {
-    this.pump();
+    if (!this.pumpScheduled) this.pump();
     const waiters = this.drainWaiters;
     if (waiters.length === 0) return;
     this.drainWaiters = [];

@@ -6,9 +6,14 @@
  * @packageDocumentation
  */
 
-export { decodeNameValuePairs, encodeNameValuePairs, type NameValuePair } from './name-value.js';
+export {
+  decodeNameValueList,
+  decodeNameValuePairs,
+  encodeNameValuePairs,
+  type NameValuePair,
+} from './name-value.js';
 export { type FastCGIServerOptions, parseWebServerAddrs } from './options.js';
-export { type CGIVariables, declaredLength, scopeFromParams, variablesFromPairs } from './params.js';
+export { type CGIVariables, declaredLength, variableOf, variablesFromList } from './params.js';
 export * from './protocol.js';
 export {
   type BeginRequestBody,

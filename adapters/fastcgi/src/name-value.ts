@@ -62,16 +62,19 @@ export function encodeNameValuePairs(pairs: Iterable<NameValuePair>): Buffer {
 }
 
 /**
- * Decodes the whole content of a name-value stream (all its records' content, concatenated).
- * Pairs are returned in stream order, duplicates kept: the caller applies its own rule.
+ * Decodes the whole content of a name-value stream (all its records' content, concatenated) into a
+ * flat list `[name0, value0, name1, value1, ...]`, in stream order, duplicates kept: the caller
+ * applies its own rule. The bytes are turned into one string once and cut into names and values,
+ * which costs a fraction of one conversion per name and value.
  *
  * @throws PorticoError `ERR_FCGI_BAD_RECORD` when a length or a name/value runs past the end (a
  *   truncated 4-byte length, for one)
  */
-export function decodeNameValuePairs(bytes: Uint8Array): NameValuePair[] {
+export function decodeNameValueList(bytes: Uint8Array): string[] {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const out: NameValuePair[] = [];
   const end = buf.length;
+  const text = buf.toString(LATIN1, 0, end);
+  const out: string[] = [];
   let at = 0;
   while (at < end) {
     let nameLength = buf[at]!;
@@ -92,11 +95,20 @@ export function decodeNameValuePairs(bytes: Uint8Array): NameValuePair[] {
         `name-value pair at byte ${at}: ${nameLength} + ${valueLength} bytes declared, ${end - at} left`,
       );
     }
-    const name = buf.toString(LATIN1, at, at + nameLength);
-    at += nameLength;
-    const value = buf.toString(LATIN1, at, at + valueLength);
-    at += valueLength;
-    out.push([name, value]);
+    out.push(text.slice(at, at + nameLength), text.slice(at + nameLength, at + nameLength + valueLength));
+    at += nameLength + valueLength;
   }
+  return out;
+}
+
+/**
+ * Decodes the whole content of a name-value stream into pairs, in stream order, duplicates kept.
+ *
+ * @throws PorticoError `ERR_FCGI_BAD_RECORD` as {@link decodeNameValueList}
+ */
+export function decodeNameValuePairs(bytes: Uint8Array): NameValuePair[] {
+  const list = decodeNameValueList(bytes);
+  const out: NameValuePair[] = [];
+  for (let i = 0; i < list.length; i += 2) out.push([list[i]!, list[i + 1]!]);
   return out;
 }

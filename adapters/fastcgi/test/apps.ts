@@ -50,12 +50,14 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
       return;
     }
     case '/huge': {
-      // One send() of 8 MiB: on a shared connection it must not hold the other responses back.
+      // One send() of 8 MiB: on a shared connection it must not hold the other responses back. The
+      // pause lets the test's second request begin first (the connection is then shared).
+      await sleep(30);
       await respond({ status: 200, headers: [], body: Buffer.alloc(8 << 20, 'h') });
       return;
     }
     case '/small-later': {
-      await sleep(5);
+      await sleep(40);
       await respond({ status: 200, headers: [], body: Buffer.from('small') });
       return;
     }

@@ -16,5 +16,10 @@ export { stderrErrorStream } from './errors-stream.js';
 export { FileInput } from './file-input.js';
 export { DEFAULT_BLOCK_SIZE, FileWrapperBody, fileWrapper } from './file-wrapper.js';
 export { BaseInput, MemoryInput } from './input.js';
-export { encodePath, type ScopeFromEnvironOptions, scopeFromEnviron } from './scope-from-environ.js';
+export {
+  encodePath,
+  type ScopeFromEnvironOptions,
+  scopeFromEnviron,
+  scopeFromVariableList,
+} from './scope-from-environ.js';
 export { DEFAULT_SPOOL_THRESHOLD, type SyncToAsyncOptions, syncToAsync } from './sync-to-async.js';

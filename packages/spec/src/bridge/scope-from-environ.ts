@@ -83,33 +83,141 @@ function text(environ: Record<string, unknown>, key: string): string | undefined
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The CGI variables a scope is built from, gathered from an environ or a variable list. */
+interface CGIFields {
+  method: string | undefined;
+  requestURI: string | undefined;
+  queryString: string | undefined;
+  scriptName: string | undefined;
+  pathInfo: string | undefined;
+  contentType: string | undefined;
+  contentLength: string | undefined;
+  protocol: string | undefined;
+  https: string | undefined;
+  urlScheme: string | undefined;
+  remoteAddr: string | undefined;
+  remotePort: string | undefined;
+  serverName: string | undefined;
+  serverPort: string | undefined;
+  state: unknown;
+  /** `HTTP_*` variables as header pairs, in order; a name seen twice keeps its last value. */
+  headers: Header[];
+}
+
+function emptyFields(): CGIFields {
+  return {
+    method: undefined,
+    requestURI: undefined,
+    queryString: undefined,
+    scriptName: undefined,
+    pathInfo: undefined,
+    contentType: undefined,
+    contentLength: undefined,
+    protocol: undefined,
+    https: undefined,
+    urlScheme: undefined,
+    remoteAddr: undefined,
+    remotePort: undefined,
+    serverName: undefined,
+    serverPort: undefined,
+    state: undefined,
+    headers: [],
+  };
+}
+
+// `HTTP_X_FOO` -> `x-foo`, cached: front ends send the same few dozen names again and again.
+const HEADER_NAMES = new Map<string, string>();
+function headerName(variable: string): string {
+  let name = HEADER_NAMES.get(variable);
+  if (name === undefined) {
+    name = variable.slice(5).toLowerCase().replaceAll('_', '-');
+    if (HEADER_NAMES.size < 1024) HEADER_NAMES.set(variable, name);
+  }
+  return name;
+}
+
 /**
- * Builds an HTTP scope from an environ (the reverse of `environFromScope`):
- * - `method` = `REQUEST_METHOD` (default `GET`); `rootPath` = `SCRIPT_NAME` without a trailing `/`;
- * - when `REQUEST_URI` is present: `rawPath` = its path (before `?`; an absolute-form URI loses its
- *   scheme and authority), `path` = `decodePath(rawPath)`
- *   with `rootPath` removed by `splitRootPath` (spec/servers.md "rootPath"); otherwise `rawPath` =
- *   `SCRIPT_NAME + PATH_INFO` re-encoded with {@link encodePath} and `path` = `PATH_INFO`;
- * - `queryString` = `QUERY_STRING`, else the part of `REQUEST_URI` after `?`, else `""`;
- * - `headers`: `CONTENT_TYPE` as `content-type`, `CONTENT_LENGTH` as `content-length` (each when not
- *   empty), then each `HTTP_*` key as its name lowercase with `_` turned into `-`, in the environ's
- *   key order (an `HTTP_CONTENT_TYPE` / `HTTP_CONTENT_LENGTH` duplicating those two is skipped);
- * - `client` = `[REMOTE_ADDR, REMOTE_PORT]` (port 0 when absent), `null` without `REMOTE_ADDR`;
- *   `server` = `[SERVER_NAME, SERVER_PORT]` (brackets of an IPv6 address removed; port `null` when
- *   absent), `null` without `SERVER_NAME`;
- * - `scheme` = `portico.url_scheme`, else `"https"` when `HTTPS` is `on` or `1`, else `"http"`;
- * - `httpVersion` from `SERVER_PROTOCOL` (`"1.1"` when absent or unknown).
- * Non-string values are ignored.
+ * Takes one variable into `fields`. Returns false for a variable the scope has no key for. `HTTP_*`
+ * ones become headers; the framing headers are dropped: the body reaches the app de-chunked, its
+ * length is CONTENT_LENGTH or unknown, so a forwarded `Transfer-Encoding` (nginx) or a copy of the
+ * length (Caddy's `HTTP_CONTENT_LENGTH`) would describe bytes the app never sees.
  */
-export function scopeFromEnviron(
-  environ: Record<string, unknown>,
-  options?: ScopeFromEnvironOptions,
-): HTTPScope {
-  let rootPath = options?.rootPath ?? text(environ, 'SCRIPT_NAME') ?? '';
+function takeVariable(fields: CGIFields, key: string, value: string, dedupe: boolean): void {
+  switch (key) {
+    case 'REQUEST_METHOD':
+      fields.method = value;
+      return;
+    case 'REQUEST_URI':
+      fields.requestURI = value;
+      return;
+    case 'QUERY_STRING':
+      fields.queryString = value;
+      return;
+    case 'SCRIPT_NAME':
+      fields.scriptName = value;
+      return;
+    case 'PATH_INFO':
+      fields.pathInfo = value;
+      return;
+    case 'CONTENT_TYPE':
+      fields.contentType = value;
+      return;
+    case 'CONTENT_LENGTH':
+      fields.contentLength = value;
+      return;
+    case 'SERVER_PROTOCOL':
+      fields.protocol = value;
+      return;
+    case 'HTTPS':
+      fields.https = value;
+      return;
+    case 'portico.url_scheme':
+      fields.urlScheme = value;
+      return;
+    case 'REMOTE_ADDR':
+      fields.remoteAddr = value;
+      return;
+    case 'REMOTE_PORT':
+      fields.remotePort = value;
+      return;
+    case 'SERVER_NAME':
+      fields.serverName = value;
+      return;
+    case 'SERVER_PORT':
+      fields.serverPort = value;
+      return;
+    case 'HTTP_TRANSFER_ENCODING':
+    case 'HTTP_CONTENT_LENGTH':
+      return;
+  }
+  if (key.length <= 5 || !key.startsWith('HTTP_')) return;
+  const name = headerName(key);
+  const headers = fields.headers;
+  if (dedupe) {
+    for (let i = 0; i < headers.length; i++) {
+      if (headers[i]![0] === name) {
+        headers[i] = [name, value];
+        return;
+      }
+    }
+  }
+  headers.push([name, value]);
+}
+
+/** A byte string holding UTF-8 (as CGI variables on the wire do), decoded; bad sequences become U+FFFD. */
+function decodeUtf8(bytes: string): string {
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes.charCodeAt(i) > 0x7f) return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return bytes;
+}
+
+function buildScope(f: CGIFields, options: ScopeFromEnvironOptions | undefined): HTTPScope {
+  let rootPath = options?.rootPath ?? f.scriptName ?? '';
   while (rootPath.endsWith('/')) rootPath = rootPath.slice(0, -1);
   if (rootPath !== '' && !rootPath.startsWith('/')) rootPath = `/${rootPath}`;
 
-  const requestURI = text(environ, 'REQUEST_URI');
+  const requestURI = f.requestURI;
   let rawPath: string;
   let path: string;
   let uriQuery = '';
@@ -120,43 +228,41 @@ export function scopeFromEnviron(
     if (q >= 0) uriQuery = target.slice(q + 1);
     path = splitRootPath(decodePath(rawPath), rootPath)[1];
   } else {
-    path = text(environ, 'PATH_INFO') ?? '';
+    path = f.pathInfo ?? '';
     if (path !== '' && !path.startsWith('/')) path = `/${path}`;
     rawPath = encodePath(rootPath + path);
   }
 
-  const headers: Header[] = [];
-  const contentType = text(environ, 'CONTENT_TYPE');
-  const contentLength = text(environ, 'CONTENT_LENGTH');
   // An empty CONTENT_TYPE means none (RFC 3875 section 4.1.3: NULL when there is no body type);
-  // nginx's stock params send it empty for every request without one.
-  if (contentType !== undefined && contentType !== '') headers.push(['content-type', contentType]);
-  if (contentLength !== undefined && contentLength !== '') headers.push(['content-length', contentLength]);
-  for (const key of Object.keys(environ)) {
-    if (!key.startsWith('HTTP_')) continue;
-    const value = environ[key];
-    if (typeof value !== 'string') continue;
-    const name = key.slice(5).toLowerCase().replaceAll('_', '-');
-    if (name === 'content-type' && contentType !== undefined && contentType !== '') continue;
-    if (name === 'content-length' && contentLength !== undefined && contentLength !== '') continue;
-    if (name !== '') headers.push([name, value]);
+  // nginx's stock params send it empty for every request without one. A CONTENT_LENGTH of -1
+  // (Caddy, a chunked upload) means the length is not known, as when it is absent.
+  const contentType = f.contentType === '' ? undefined : f.contentType;
+  const contentLength = f.contentLength === '' || f.contentLength === '-1' ? undefined : f.contentLength;
+  let headers = f.headers;
+  if (contentType !== undefined || contentLength !== undefined) {
+    const own: Header[] = [];
+    if (contentType !== undefined) own.push(['content-type', contentType]);
+    if (contentLength !== undefined) own.push(['content-length', contentLength]);
+    for (const header of headers)
+      if (contentType === undefined || header[0] !== 'content-type') own.push(header);
+    headers = own;
   }
 
-  const remoteAddr = text(environ, 'REMOTE_ADDR');
-  const remotePort = Number(text(environ, 'REMOTE_PORT') ?? '0');
-  const serverName = text(environ, 'SERVER_NAME');
-  const serverPort = text(environ, 'SERVER_PORT');
-  const state = environ['portico.state'];
-  const https = text(environ, 'HTTPS')?.toLowerCase();
+  const remoteAddr = f.remoteAddr;
+  const remotePort = Number(f.remotePort ?? '0');
+  const serverName = f.serverName;
+  const serverPort = f.serverPort;
+  const state = f.state;
+  const https = f.https?.toLowerCase();
   return {
     type: 'http',
     spec: HTTP_SPEC,
-    httpVersion: VERSIONS[text(environ, 'SERVER_PROTOCOL')?.toUpperCase() ?? ''] ?? '1.1',
-    method: text(environ, 'REQUEST_METHOD') ?? 'GET',
-    scheme: text(environ, 'portico.url_scheme') ?? (https === 'on' || https === '1' ? 'https' : 'http'),
+    httpVersion: VERSIONS[f.protocol?.toUpperCase() ?? ''] ?? '1.1',
+    method: f.method ?? 'GET',
+    scheme: f.urlScheme ?? (https === 'on' || https === '1' ? 'https' : 'http'),
     path,
     rawPath,
-    queryString: text(environ, 'QUERY_STRING') ?? uriQuery,
+    queryString: f.queryString ?? uriQuery,
     rootPath,
     headers,
     client:
@@ -173,4 +279,54 @@ export function scopeFromEnviron(
     state: options?.state ?? (typeof state === 'object' && state !== null ? (state as State) : ({} as State)),
     extensions: options?.extensions ?? {},
   };
+}
+
+/**
+ * Builds an HTTP scope from an environ (the reverse of `environFromScope`):
+ * - `method` = `REQUEST_METHOD` (default `GET`); `rootPath` = `SCRIPT_NAME` (or the `rootPath`
+ *   option) without a trailing `/`;
+ * - when `REQUEST_URI` is present: `rawPath` = its path (before `?`; an absolute-form URI loses its
+ *   scheme and authority), `path` = `decodePath(rawPath)` with `rootPath` removed by `splitRootPath`
+ *   (spec/servers.md "rootPath"); otherwise `rawPath` = `SCRIPT_NAME + PATH_INFO` re-encoded with
+ *   {@link encodePath} and `path` = `PATH_INFO`;
+ * - `queryString` = `QUERY_STRING`, else the part of `REQUEST_URI` after `?`, else `""`;
+ * - `headers`: `CONTENT_TYPE` as `content-type` and `CONTENT_LENGTH` as `content-length` (each when
+ *   not empty; a length of `-1` is no length), then each `HTTP_*` key as its name lowercase with `_`
+ *   turned into `-`, in the environ's key order; an `HTTP_CONTENT_TYPE` duplicating `CONTENT_TYPE`,
+ *   and `HTTP_CONTENT_LENGTH` and `HTTP_TRANSFER_ENCODING` (framing the app never sees) are left out;
+ * - `client` = `[REMOTE_ADDR, REMOTE_PORT]` (port 0 when absent), `null` without `REMOTE_ADDR`;
+ *   `server` = `[SERVER_NAME, SERVER_PORT]` (brackets of an IPv6 address removed; port `null` when
+ *   absent), `null` without `SERVER_NAME`;
+ * - `scheme` = `portico.url_scheme`, else `"https"` when `HTTPS` is `on` or `1`, else `"http"`;
+ * - `httpVersion` from `SERVER_PROTOCOL` (`"1.1"` when absent or unknown).
+ * Non-string values are ignored.
+ */
+export function scopeFromEnviron(
+  environ: Record<string, unknown>,
+  options?: ScopeFromEnvironOptions,
+): HTTPScope {
+  const fields = emptyFields();
+  for (const key in environ) {
+    const value = environ[key];
+    if (key === 'portico.state') fields.state = value;
+    else if (typeof value === 'string') takeVariable(fields, key, value, false);
+  }
+  return buildScope(fields, options);
+}
+
+/**
+ * Builds an HTTP scope from CGI variables as a CGI-family protocol carries them (FastCGI params, an
+ * SCGI header block): a flat list `[name0, value0, name1, value1, ...]` of byte strings (one
+ * character per byte). The mapping is {@link scopeFromEnviron}'s, with two differences that come from
+ * the wire: a variable sent twice keeps its **last** value (in the position of its first), and
+ * `SCRIPT_NAME` and `PATH_INFO` are decoded from UTF-8 (an environ holds them decoded). Written as one
+ * pass over the list, without an intermediate object: it runs for every request.
+ */
+export function scopeFromVariableList(list: readonly string[], options?: ScopeFromEnvironOptions): HTTPScope {
+  const fields = emptyFields();
+  for (let i = 0; i + 1 < list.length; i += 2) takeVariable(fields, list[i]!, list[i + 1]!, true);
+  if (fields.scriptName !== undefined) fields.scriptName = decodeUtf8(fields.scriptName);
+  if (fields.pathInfo !== undefined) fields.pathInfo = decodeUtf8(fields.pathInfo);
+  fields.urlScheme = undefined; // a wire variable named portico.url_scheme is not the environ key
+  return buildScope(fields, options);
 }
