@@ -7,6 +7,14 @@
  */
 
 export {
+  type FastCGIAddress,
+  FastCGIClient,
+  type FastCGIRequest,
+  type FastCGIResponse,
+  parseCgiHead,
+  type RecordObserver,
+} from './client.js';
+export {
   decodeNameValueList,
   decodeNameValuePairs,
   encodeNameValuePairs,

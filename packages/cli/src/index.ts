@@ -10,6 +10,7 @@ export { mainHelp, serveHelp } from './help.js';
 export { EXIT_FAILURE, EXIT_USAGE, main } from './main.js';
 export { serveCommand } from './serve-command.js';
 export {
+  type FastCGIOptions,
   LIMIT_KEYS,
   type Limits,
   type OptionKind,
