@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { syncToAsync } from '@portico/spec';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../../../packages/server/test/rule.js';
 import { FastCGIClient } from '../src/client.js';
@@ -796,6 +797,64 @@ it('FCGI_STDIN before the end of FCGI_PARAMS: 400 for that request', async () =>
   conn.send(encodeRecord(FCGI_STDIN, 1, Buffer.from('early')));
   expect((await conn.response(1)).status).toBe(400);
   conn.close();
+});
+
+it('a record longer than its header declares: the extra bytes are read as a header, the connection closed with the reason', async () => {
+  const conn = await RawConnection.open(running.port);
+  conn.send(beginWithParams(1, paramsOf('POST', '/echo', { CONTENT_LENGTH: '4' })));
+  // Declares 4 content bytes, carries 12: the 8 extra bytes ("overflow") are not a FastCGI header.
+  conn.send(Buffer.concat([Buffer.from([1, FCGI_STDIN, 0, 1, 0, 4, 0, 0]), Buffer.from('bodyoverflow')]));
+  await conn.closed;
+  expect(
+    running.logger.records.some((r) =>
+      /FastCGI connection closed: record header with version 111/.test(r.message),
+    ),
+  ).toBe(true);
+  // "o" is 111: the first extra byte was taken as a version byte.
+  expect((await get('/next')).status).toBe(200);
+});
+
+it('a sync app over FastCGI: the environ has every variable the web server sent, never HTTP_PROXY, and portico.errors is FCGI_STDERR', async () => {
+  const syncApp = syncToAsync((environ, startResponse) => {
+    (environ['portico.errors'] as { write(s: string): void }).write('from the sync app\n');
+    startResponse('200 OK', [['Content-Type', 'application/json']]);
+    const keys = [
+      'DOCUMENT_ROOT',
+      'SCRIPT_FILENAME',
+      'HTTP_PROXY',
+      'HTTP_HOST',
+      'PATH_INFO',
+      'SCRIPT_NAME',
+      'REMOTE_USER',
+    ];
+    return [Buffer.from(JSON.stringify(Object.fromEntries(keys.map((k) => [k, environ[k] ?? null]))))];
+  });
+  const sync = await start(syncApp);
+  const client = await FastCGIClient.connect({ port: sync.port });
+  const res = await client.request({
+    params: paramsOf('GET', '/app/x', {
+      SCRIPT_NAME: '/app',
+      PATH_INFO: '/x',
+      DOCUMENT_ROOT: '/srv/www',
+      SCRIPT_FILENAME: '/srv/www/index',
+      REMOTE_USER: 'bob',
+      HTTP_HOST: 'example.test',
+      HTTP_PROXY: 'http://evil.test',
+    }),
+  });
+  client.close();
+  await sync.server.close();
+  expect(JSON.parse(res.body.toString())).toEqual({
+    DOCUMENT_ROOT: '/srv/www',
+    SCRIPT_FILENAME: '/srv/www/index',
+    HTTP_PROXY: null,
+    HTTP_HOST: 'example.test',
+    PATH_INFO: '/x',
+    SCRIPT_NAME: '/app',
+    REMOTE_USER: 'bob',
+  });
+  expect(res.stderr.toString()).toBe('from the sync app\n');
+  expect(sync.violations).toEqual([]);
 });
 
 it('content length 65535 with padding 255 is read', async () => {
