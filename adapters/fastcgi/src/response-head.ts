@@ -16,7 +16,7 @@ for (let status = 100; status < 600; status++) {
 
 /**
  * The head as a byte string (one character per byte): `Status: 200 OK\r\n`, each header field
- * `name: value\r\n` in order, then `\r\n`. Headers were checked by the cycle (no CR, LF or NUL, only
+ * `name: value\r\n` in order, names in the app's case (`SRV-FCGI-13`), then `\r\n`. Headers were checked by the cycle (no CR, LF or NUL, only
  * Latin-1: spec/servers.md SRV-SEC-1), so the string maps to bytes one to one.
  */
 export function responseHead(status: number, headers: HeaderList): string {

@@ -159,7 +159,7 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
     case '/authorize': {
       const token = s.headers.find(([n]) => n === 'x-token')?.[1];
       if (token === 'good') {
-        await respond({ status: 200, headers: [['variable-auth-user', 'bob']], body: Buffer.alloc(0) });
+        await respond({ status: 200, headers: [['Variable-AUTH_USER', 'bob']], body: Buffer.alloc(0) });
       } else {
         await respond({
           status: 403,
