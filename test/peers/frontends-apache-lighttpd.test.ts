@@ -284,13 +284,15 @@ describe.skipIf(phpFpmBinary === '')('Apache httpd and lighttpd in front of php-
         }
       });
 
-      test.runIf(c.streams === true)('a streamed response reaches the client chunk by chunk', async () => {
-        const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`);
-        expect(reply.status).toBe(200);
-        expect(reply.body.toString()).toBe('chunk 1\nchunk 2\nchunk 3\n');
-        expect(reply.arrivals.length).toBeGreaterThanOrEqual(3);
-        expect(reply.arrivals.at(-1)! - reply.arrivals[0]!).toBeGreaterThanOrEqual(300);
-      });
+      // One variant per front end is enough: defined only there (not a skipped test elsewhere).
+      if (c.streams === true)
+        test('a streamed response reaches the client chunk by chunk', async () => {
+          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`);
+          expect(reply.status).toBe(200);
+          expect(reply.body.toString()).toBe('chunk 1\nchunk 2\nchunk 3\n');
+          expect(reply.arrivals.length).toBeGreaterThanOrEqual(3);
+          expect(reply.arrivals.at(-1)! - reply.arrivals[0]!).toBeGreaterThanOrEqual(300);
+        });
     });
   }
 });

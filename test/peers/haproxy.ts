@@ -24,6 +24,11 @@ export interface HaproxyOptions {
   multiplex?: boolean;
   /** Concurrent requests per connection when multiplexing; default 100. */
   maxReqs?: number;
+  /**
+   * `option get-values`: HAProxy opens each app connection with FCGI_GET_VALUES (FCGI_MAX_REQS,
+   * FCGI_MPXS_CONNS) and takes the app's answers over `multiplex` and `maxReqs`. Default false.
+   */
+  getValues?: boolean;
   /** The mount prefix (SCRIPT_NAME; PATH_INFO is the rest); default `/` (SCRIPT_NAME empty). */
   rootPath?: string;
   /** `docroot` (mandatory in HAProxy; the base of SCRIPT_FILENAME); default the run's temp dir. */
@@ -70,9 +75,12 @@ export async function startHaproxy(options: HaproxyOptions): Promise<RunningHapr
         SERVER: 'path' in backend ? backend.path : `${backend.host}:${backend.port}`,
         DOCROOT: options.docroot ?? dir,
         KEEP_CONN: (options.keepConn ?? true) ? 'option keep-conn' : 'no option keep-conn',
-        MPXS_CONNS: options.multiplex
-          ? `option mpxs-conns\n    option max-reqs ${options.maxReqs ?? 100}`
-          : 'no option mpxs-conns',
+        MPXS_CONNS: [
+          options.multiplex
+            ? `option mpxs-conns\n    option max-reqs ${options.maxReqs ?? 100}`
+            : 'no option mpxs-conns',
+          ...(options.getValues ? ['option get-values'] : []),
+        ].join('\n    '),
         PATH_INFO_REGEX: root === '' ? "'^()(/.*)$'" : `'^(${escaped})(/.*)?$'`,
         SET_PARAMS: Object.entries(options.params ?? {})
           .map(([name, value]) => `set-param ${name} ${quote(value)}`)

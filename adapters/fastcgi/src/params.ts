@@ -12,13 +12,22 @@ import { PorticoError } from '@portico/spec';
 export type CGIVariables = Record<string, string>;
 
 /**
- * Turns a flat variable list `[name, value, ...]` into variables by name. A name sent twice keeps its
- * **last** value (`SRV-FCGI-8`: the rule of PHP-FPM and flup, so a config that overrides a stock
- * `fastcgi_params` line with a later one means what its author meant).
+ * Turns a flat variable list `[name, value, ...]` into variables by name (`SRV-FCGI-8`). A name sent
+ * twice keeps its **last** value (the rule of PHP-FPM and flup, so a config line that overrides an
+ * included `fastcgi_params` line means what its author meant), except `HTTP_*` names: those are
+ * repeated request header fields (nginx before 1.23 and HAProxy send one param per field), joined
+ * as a CGI variable joins them, with `", "` (`"; "` for `HTTP_COOKIE`, RFC 6265 section 5.4).
  */
 export function variablesFromList(list: readonly string[]): CGIVariables {
   const vars: CGIVariables = Object.create(null);
-  for (let i = 0; i + 1 < list.length; i += 2) vars[list[i]!] = list[i + 1]!;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i]!;
+    const value = list[i + 1]!;
+    const prior = vars[name];
+    if (prior !== undefined && name.startsWith('HTTP_'))
+      vars[name] = `${prior}${name === 'HTTP_COOKIE' ? '; ' : ', '}${value}`;
+    else vars[name] = value;
+  }
   return vars;
 }
 

@@ -45,22 +45,14 @@ describe('scopeFromVariableList', () => {
     );
   });
 
-  it('a variable sent twice keeps its last value, in the place of its first', () => {
+  it('a variable sent twice keeps its last value; a repeated HTTP_* variable is a repeated header', () => {
     const scope = scopeFromVariableList([
-      'HTTP_ACCEPT',
-      'a/b',
-      'HTTP_X_ONE',
-      '1',
-      'REQUEST_URI',
-      '/first',
-      'HTTP_ACCEPT',
-      'c/d',
-      'REQUEST_URI',
-      '/second?x',
+      'HTTP_ACCEPT', 'a/b', 'HTTP_X_ONE', '1', 'REQUEST_URI', '/first', 'HTTP_ACCEPT', 'c/d', 'REQUEST_URI', '/second?x',
     ]);
     expect(scope.headers).toEqual([
-      ['accept', 'c/d'],
+      ['accept', 'a/b'],
       ['x-one', '1'],
+      ['accept', 'c/d'],
     ]);
     expect(scope.rawPath).toBe('/second');
     expect(scope.queryString).toBe('x');

@@ -144,6 +144,8 @@ export function environFromScope(
   if (typeof variables === 'object' && variables !== null) {
     for (const key in variables) {
       if (key.startsWith('HTTP_') || key.startsWith('portico.') || fields[key] !== undefined) continue;
+      // The headers decided these two (an empty type and a -1 length are none): never the raw values.
+      if (key === 'CONTENT_LENGTH' || key === 'CONTENT_TYPE') continue;
       const value = variables[key];
       if (typeof value === 'string') fields[key] = value;
     }

@@ -100,7 +100,7 @@ interface CGIFields {
   serverName: string | undefined;
   serverPort: string | undefined;
   state: unknown;
-  /** `HTTP_*` variables as header pairs, in order; a name seen twice keeps its last value. */
+  /** `HTTP_*` variables as header pairs, in order; a name sent twice gives two pairs. */
   headers: Header[];
 }
 
@@ -142,7 +142,7 @@ function headerName(variable: string): string {
  * length is CONTENT_LENGTH or unknown, so a forwarded `Transfer-Encoding` (nginx) or a copy of the
  * length (Caddy's `HTTP_CONTENT_LENGTH`) would describe bytes the app never sees.
  */
-function takeVariable(fields: CGIFields, key: string, value: string, dedupe: boolean): void {
+function takeVariable(fields: CGIFields, key: string, value: string): void {
   switch (key) {
     case 'REQUEST_METHOD':
       fields.method = value;
@@ -191,17 +191,7 @@ function takeVariable(fields: CGIFields, key: string, value: string, dedupe: boo
       return;
   }
   if (key.length <= 5 || !key.startsWith('HTTP_')) return;
-  const name = headerName(key);
-  const headers = fields.headers;
-  if (dedupe) {
-    for (let i = 0; i < headers.length; i++) {
-      if (headers[i]![0] === name) {
-        headers[i] = [name, value];
-        return;
-      }
-    }
-  }
-  headers.push([name, value]);
+  fields.headers.push([headerName(key), value]);
 }
 
 /** A byte string holding UTF-8 (as CGI variables on the wire do), decoded; bad sequences become U+FFFD. */
@@ -309,7 +299,7 @@ export function scopeFromEnviron(
   for (const key in environ) {
     const value = environ[key];
     if (key === 'portico.state') fields.state = value;
-    else if (typeof value === 'string') takeVariable(fields, key, value, false);
+    else if (typeof value === 'string') takeVariable(fields, key, value);
   }
   return buildScope(fields, options);
 }
@@ -318,13 +308,15 @@ export function scopeFromEnviron(
  * Builds an HTTP scope from CGI variables as a CGI-family protocol carries them (FastCGI params, an
  * SCGI header block): a flat list `[name0, value0, name1, value1, ...]` of byte strings (one
  * character per byte). The mapping is {@link scopeFromEnviron}'s, with two differences that come from
- * the wire: a variable sent twice keeps its **last** value (in the position of its first), and
- * `SCRIPT_NAME` and `PATH_INFO` are decoded from UTF-8 (an environ holds them decoded). Written as one
- * pass over the list, without an intermediate object: it runs for every request.
+ * the wire: a variable sent twice keeps its **last** value, except `HTTP_*` ones, which each become a
+ * header pair in order (nginx before 1.23 and HAProxy send repeated header fields as repeated
+ * params: a scope keeps repeated fields); and `SCRIPT_NAME` and `PATH_INFO` are decoded from UTF-8
+ * (an environ holds them decoded). Written as one pass over the list, without an intermediate
+ * object: it runs for every request.
  */
 export function scopeFromVariableList(list: readonly string[], options?: ScopeFromEnvironOptions): HTTPScope {
   const fields = emptyFields();
-  for (let i = 0; i + 1 < list.length; i += 2) takeVariable(fields, list[i]!, list[i + 1]!, true);
+  for (let i = 0; i + 1 < list.length; i += 2) takeVariable(fields, list[i]!, list[i + 1]!);
   if (fields.scriptName !== undefined) fields.scriptName = decodeUtf8(fields.scriptName);
   if (fields.pathInfo !== undefined) fields.pathInfo = decodeUtf8(fields.pathInfo);
   fields.urlScheme = undefined; // a wire variable named portico.url_scheme is not the environ key

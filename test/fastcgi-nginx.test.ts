@@ -1,0 +1,337 @@
+/**
+ * `@portico/fastcgi` behind nginx (examples/deploy/nginx/fastcgi.conf through test/peers/nginx.ts):
+ * the conformance suite through four nginx configurations, then what only FastCGI has: kept
+ * backend connections (FCGI_KEEP_CONN, FastCGI 1.0 section 5.1), a mount point nginx sends as
+ * SCRIPT_NAME, and a request body streamed with `fastcgi_request_buffering off`.
+ *
+ * The suite's mounted server (rootPath '/mount') gets `rootPath` from the adapter's option, with
+ * nginx passing every path: the suite also sends a path nginx would not route under a prefix
+ * location (PATH-2's `/scope/q`). The prefix sent by nginx as SCRIPT_NAME is checked on its own below.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import {
+  decodeNameValuePairs,
+  type FastCGIServer,
+  FCGI_BEGIN_REQUEST,
+  FCGI_END_REQUEST,
+  FCGI_KEEP_CONN,
+  FCGI_PARAMS,
+  serve,
+} from '@portico/fastcgi';
+import { type AsyncApp, validateAsync } from '@portico/spec';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rule } from '../packages/server/test/rule.js';
+import { conformanceApp } from './conformance/apps.js';
+import { fetchJSON, fetchRaw } from './conformance/client.js';
+import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import { conformanceSuite } from './conformance/suite.js';
+import { type Relay, startRelay } from './fastcgi-relay.js';
+import { parseBackend } from './peers/backend.js';
+import { nginxBinary, type RunningNginx, startNginx } from './peers/nginx.js';
+import { tempDir } from './peers/peer.js';
+
+interface NginxSetup {
+  keepConn: boolean;
+  socket: 'tcp' | 'unix';
+  requestBuffering?: boolean;
+}
+
+/** nginx's version as [major, minor] ([0, 0] when nginx is missing). */
+function nginxVersion(): [number, number] {
+  if (nginxBinary === '') return [0, 0];
+  // `nginx -v` writes `nginx version: nginx/1.22.1` to stderr.
+  const out = spawnSync(nginxBinary, ['-v'], { encoding: 'utf8' }).stderr;
+  const m = /nginx\/(\d+)\.(\d+)/.exec(out);
+  return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
+}
+const [major, minor] = nginxVersion();
+/** nginx 1.23.0 and later join repeated request header fields into one param (CHANGES, 1.23.0). */
+const nginxJoinsHeaders = major > 1 || (major === 1 && minor >= 23);
+
+/** nginx 1.23+ joins them into one param; before, each is its own param and so its own header pair (SRV-FCGI-8). */
+const repeatedHeaders: FrontEndBehaviour['repeatedHeaders'] = nginxJoinsHeaders
+  ? { delivered: [['x-repeat', 'one, two']], reason: 'nginx joins them into one HTTP_X_REPEAT param' }
+  : undefined;
+
+/** The adapter on TCP or a unix socket, nginx in front; close() stops nginx, then the adapter. */
+function nginxRunner(name: string, setup: NginxSetup): ConformanceRunner {
+  return {
+    name,
+    frontEnd: repeatedHeaders === undefined ? {} : { repeatedHeaders },
+    async start(app, { rootPath }) {
+      const dir = setup.socket === 'unix' ? tempDir('fcgi-nginx') : null;
+      const bind = dir === null ? '127.0.0.1:0' : `unix:${join(dir.dir, 'app.sock')}`;
+      const server = await serve(app, {
+        bind: [bind],
+        lifespan: 'off',
+        ...(rootPath === '' ? {} : { rootPath }),
+      });
+      let nginx: RunningNginx;
+      try {
+        nginx = await startNginx({
+          backend: parseBackend(server.addresses[0]!),
+          keepConn: setup.keepConn,
+          requestBuffering: setup.requestBuffering ?? true,
+        });
+      } catch (error) {
+        await server.close();
+        dir?.remove();
+        throw error;
+      }
+      return {
+        baseUrl: nginx.baseUrl,
+        async close() {
+          await nginx.stop();
+          await server.close();
+          dir?.remove();
+        },
+      };
+    },
+  };
+}
+
+describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
+  conformanceSuite(nginxRunner('nginx -> fastcgi (keep-conn on, TCP)', { keepConn: true, socket: 'tcp' }));
+  conformanceSuite(nginxRunner('nginx -> fastcgi (keep-conn off, TCP)', { keepConn: false, socket: 'tcp' }));
+  conformanceSuite(
+    nginxRunner('nginx -> fastcgi (keep-conn on, unix socket)', { keepConn: true, socket: 'unix' }),
+  );
+  conformanceSuite(
+    nginxRunner('nginx -> fastcgi (keep-conn on, TCP, fastcgi_request_buffering off)', {
+      keepConn: true,
+      socket: 'tcp',
+      requestBuffering: false,
+    }),
+  );
+
+  describe('FastCGI on the wire (a recording relay between nginx and the adapter)', () => {
+    let server: FastCGIServer;
+    let relay: Relay;
+    let nginx: RunningNginx | undefined;
+
+    beforeAll(async () => {
+      server = await serve(conformanceApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
+      relay = await startRelay(parseBackend(server.addresses[0]!));
+    });
+    afterEach(async () => {
+      await nginx?.stop();
+      nginx = undefined;
+      relay.reset();
+    });
+    afterAll(async () => {
+      await relay?.close();
+      await server?.close();
+    });
+
+    const begins = () =>
+      relay.records.filter((r) => r.type === FCGI_BEGIN_REQUEST && r.direction === 'to-app');
+    const ends = () => relay.records.filter((r) => r.type === FCGI_END_REQUEST && r.direction === 'from-app');
+
+    rule(
+      'SRV-FCGI-3',
+      'keep-conn on: 20 requests, one after another, over one backend connection',
+      async () => {
+        nginx = await startNginx({ backend: relay.address, keepConn: true });
+        for (let i = 0; i < 20; i++) {
+          const scope = await fetchJSON(nginx.baseUrl, { path: `/scope/n${i}?i=${i}` });
+          expect(scope).toMatchObject({ path: `/scope/n${i}`, queryString: `i=${i}` });
+        }
+        expect(relay.connections).toHaveLength(1);
+        expect(begins()).toHaveLength(20);
+        // FCGI_BeginRequestBody: role (2 bytes, 1 = Responder), flags (FCGI_KEEP_CONN set).
+        for (const r of begins()) {
+          expect(r.content!.readUInt16BE(0)).toBe(1);
+          expect(r.content![2]! & FCGI_KEEP_CONN).toBe(FCGI_KEEP_CONN);
+        }
+        // Every request completed (protocolStatus FCGI_REQUEST_COMPLETE, appStatus 0), and the
+        // adapter left the connection open for the next one.
+        expect(ends().map((r) => [r.content!.readUInt32BE(0), r.content![4]])).toEqual(
+          Array(20).fill([0, 0]),
+        );
+        expect(relay.connections[0]!.closedBy).toBe(null);
+      },
+    );
+
+    rule(
+      'SRV-FCGI-3',
+      'keep-conn off: a new backend connection per request, each closed after it',
+      async () => {
+        nginx = await startNginx({ backend: relay.address, keepConn: false });
+        for (let i = 0; i < 5; i++) {
+          const res = await fetchRaw(nginx.baseUrl, { path: '/head' });
+          expect(res.status).toBe(200);
+          expect(res.body.toString()).toBe('hello, head');
+        }
+        expect(relay.connections).toHaveLength(5);
+        // One request per connection, FCGI_KEEP_CONN clear.
+        const ids = relay.connections.map((c) => c.id);
+        expect(begins().map((r) => [r.conn, r.content![2]! & FCGI_KEEP_CONN])).toEqual(
+          ids.map((id) => [id, 0]),
+        );
+        await expect.poll(() => relay.connections.filter((c) => c.closedBy === null)).toEqual([]);
+      },
+    );
+
+    rule('SRV-FCGI-8', 'repeated request headers: what nginx sends, and what the app gets', async () => {
+      nginx = await startNginx({ backend: relay.address, keepConn: true });
+      const scope = await fetchJSON(nginx.baseUrl, {
+        path: '/scope',
+        headers: [
+          ['X-Repeat', 'one'],
+          ['X-Repeat', 'two'],
+        ],
+      });
+      const params = relay.records
+        .filter((r) => r.type === FCGI_PARAMS && r.direction === 'to-app' && r.length > 0)
+        .flatMap((r) => decodeNameValuePairs(r.content!));
+      const sent = params.filter(([name]) => name === 'HTTP_X_REPEAT').map(([, value]) => value);
+      expect(sent).toEqual(nginxJoinsHeaders ? ['one, two'] : ['one', 'two']);
+      // Each HTTP_X_REPEAT param is a header pair of its own (SRV-FCGI-8).
+      expect((scope.headers as [string, string][]).filter(([n]) => n === 'x-repeat')).toEqual(
+        repeatedHeaders?.delivered ?? [
+          ['x-repeat', 'one'],
+          ['x-repeat', 'two'],
+        ],
+      );
+    });
+
+    rule('SRV-PATH-2', 'a mount point nginx sends as SCRIPT_NAME is the rootPath', async () => {
+      nginx = await startNginx({ backend: relay.address, keepConn: true, rootPath: '/mount' });
+      expect(await fetchJSON(nginx.baseUrl, { path: '/mount/scope/x/y?z=1' })).toMatchObject({
+        rootPath: '/mount',
+        path: '/scope/x/y',
+        rawPath: '/mount/scope/x/y',
+        queryString: 'z=1',
+      });
+      expect(await fetchJSON(nginx.baseUrl, { path: '/mount/environ/caf%C3%A9?z=1' })).toMatchObject({
+        SCRIPT_NAME: '/mount',
+        PATH_INFO: '/environ/café',
+        REQUEST_URI: '/mount/environ/caf%C3%A9?z=1',
+      });
+      // Outside the prefix nginx answers itself: the app is not asked.
+      const before = begins().length;
+      const outside = await fetchRaw(nginx.baseUrl, { path: '/scope/q' });
+      expect(outside.status).toBe(404);
+      expect(outside.body.toString()).not.toContain('no such route');
+      expect(begins().length).toBe(before);
+    });
+  });
+
+  describe('a 10 MiB upload, fastcgi_request_buffering off and on', () => {
+    const SIZE = 10 * 1024 * 1024;
+    const PIECES = 10;
+    const body = Buffer.alloc(SIZE);
+    for (let i = 0; i < SIZE; i++) body[i] = (i * 131 + (i >> 12)) & 0xff;
+    const sha256 = createHash('sha256').update(body).digest('hex');
+
+    let server: FastCGIServer;
+    beforeAll(async () => {
+      server = await serve(uploadApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    for (const buffering of [false, true]) {
+      it(`request buffering ${buffering ? 'on: nginx sends the body once it has all of it' : 'off: the app reads the body while the client still sends it'}`, async () => {
+        const nginx = await startNginx({
+          backend: parseBackend(server.addresses[0]!),
+          keepConn: true,
+          requestBuffering: buffering,
+        });
+        try {
+          const { status, json, lastWriteAt } = await slowUpload(nginx.baseUrl, body, PIECES, 40);
+          expect(status).toBe(200);
+          expect(json).toMatchObject({ length: SIZE, sha256, contentLength: String(SIZE) });
+          // FCGI_STDIN records hold at most 65535 bytes: the app gets the body in many events.
+          expect(json.events).toBeGreaterThan(PIECES);
+          if (buffering) expect(json.firstAt).toBeGreaterThanOrEqual(lastWriteAt);
+          else expect(json.firstAt).toBeLessThan(lastWriteAt);
+        } finally {
+          await nginx.stop();
+        }
+      });
+    }
+  });
+});
+
+interface UploadSeen {
+  length: number;
+  sha256: string;
+  events: number;
+  /** Date.now() when the first body bytes reached the app. */
+  firstAt: number;
+  contentLength: string | null;
+}
+
+/** Reads the body, noting when its first bytes arrived; answers with what it saw. */
+const uploadApp: AsyncApp = validateAsync(async (scope, receive, send) => {
+  if (scope.type !== 'http') throw new Error(`unsupported scope type ${scope.type}`);
+  const hash = createHash('sha256');
+  const seen: UploadSeen = {
+    length: 0,
+    sha256: '',
+    events: 0,
+    firstAt: 0,
+    contentLength: scope.headers.find(([n]) => n === 'content-length')?.[1] ?? null,
+  };
+  for (;;) {
+    const event = await receive();
+    if (event.type !== 'http.request') throw new Error('client went away');
+    seen.events++;
+    if (event.body.length > 0 && seen.firstAt === 0) seen.firstAt = Date.now();
+    hash.update(event.body);
+    seen.length += event.body.length;
+    if (!event.moreBody) break;
+  }
+  seen.sha256 = hash.digest('hex');
+  await send({ type: 'http.response.start', status: 200, headers: [['content-type', 'application/json']] });
+  await send({ type: 'http.response.body', body: Buffer.from(JSON.stringify(seen)) });
+});
+
+/** POSTs `body` with a Content-Length in `pieces` writes `gapMs` apart; notes when the last write began. */
+function slowUpload(
+  baseUrl: string,
+  body: Buffer,
+  pieces: number,
+  gapMs: number,
+): Promise<{ status: number; json: UploadSeen; lastWriteAt: number }> {
+  return new Promise((resolve, reject) => {
+    let lastWriteAt = 0;
+    const req = request(
+      `${baseUrl}/upload`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          try {
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as UploadSeen, lastWriteAt });
+          } catch {
+            reject(new Error(`status ${res.statusCode}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    const size = Math.ceil(body.length / pieces);
+    (async () => {
+      for (let i = 0; i < pieces; i++) {
+        if (i === pieces - 1) lastWriteAt = Date.now();
+        const piece = body.subarray(i * size, (i + 1) * size);
+        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
+        if (i < pieces - 1) await new Promise((r) => setTimeout(r, gapMs));
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
