@@ -459,30 +459,38 @@ it('a unix socket gets socketMode, so a front end running as another user can co
 });
 
 describe('params', () => {
-  rule('SRV-FCGI-8', 'a param sent twice keeps its last value; a repeated HTTP_* param is a repeated header', async () => {
-    const client = await FastCGIClient.connect(address());
-    const res = await client.request({
-      params: [
-        ...Object.entries(paramsOf('GET', '/first')),
-        ['REQUEST_URI', '/second?q=2'],
-        ['QUERY_STRING', 'q=2'],
-        ['HTTP_X_REPEAT', 'one'],
-        ['HTTP_COOKIE', 'a=1'],
-        ['HTTP_X_REPEAT', 'two'],
-        ['HTTP_COOKIE', 'b=2'],
-      ],
-    });
-    client.close();
-    const seen = JSON.parse(res.body.toString());
-    expect(seen).toMatchObject({ path: '/second', queryString: 'q=2' });
-    expect(seen.headers.filter(([n]: [string]) => n === 'x-repeat' || n === 'cookie')).toEqual([
-      ['x-repeat', 'one'],
-      ['cookie', 'a=1'],
-      ['x-repeat', 'two'],
-      ['cookie', 'b=2'],
-    ]);
-    expect(seen.variables).toMatchObject({ HTTP_X_REPEAT: 'one, two', HTTP_COOKIE: 'a=1; b=2', REQUEST_URI: '/second?q=2' });
-  });
+  rule(
+    'SRV-FCGI-8',
+    'a param sent twice keeps its last value; a repeated HTTP_* param is a repeated header',
+    async () => {
+      const client = await FastCGIClient.connect(address());
+      const res = await client.request({
+        params: [
+          ...Object.entries(paramsOf('GET', '/first')),
+          ['REQUEST_URI', '/second?q=2'],
+          ['QUERY_STRING', 'q=2'],
+          ['HTTP_X_REPEAT', 'one'],
+          ['HTTP_COOKIE', 'a=1'],
+          ['HTTP_X_REPEAT', 'two'],
+          ['HTTP_COOKIE', 'b=2'],
+        ],
+      });
+      client.close();
+      const seen = JSON.parse(res.body.toString());
+      expect(seen).toMatchObject({ path: '/second', queryString: 'q=2' });
+      expect(seen.headers.filter(([n]: [string]) => n === 'x-repeat' || n === 'cookie')).toEqual([
+        ['x-repeat', 'one'],
+        ['cookie', 'a=1'],
+        ['x-repeat', 'two'],
+        ['cookie', 'b=2'],
+      ]);
+      expect(seen.variables).toMatchObject({
+        HTTP_X_REPEAT: 'one, two',
+        HTTP_COOKIE: 'a=1; b=2',
+        REQUEST_URI: '/second?q=2',
+      });
+    },
+  );
 
   rule('SRV-FCGI-9', 'FCGI_PARAMS over maxParamsSize: 431, and the connection serves on', async () => {
     const client = await FastCGIClient.connect(address());

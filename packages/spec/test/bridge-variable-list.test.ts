@@ -47,7 +47,16 @@ describe('scopeFromVariableList', () => {
 
   it('a variable sent twice keeps its last value; a repeated HTTP_* variable is a repeated header', () => {
     const scope = scopeFromVariableList([
-      'HTTP_ACCEPT', 'a/b', 'HTTP_X_ONE', '1', 'REQUEST_URI', '/first', 'HTTP_ACCEPT', 'c/d', 'REQUEST_URI', '/second?x',
+      'HTTP_ACCEPT',
+      'a/b',
+      'HTTP_X_ONE',
+      '1',
+      'REQUEST_URI',
+      '/first',
+      'HTTP_ACCEPT',
+      'c/d',
+      'REQUEST_URI',
+      '/second?x',
     ]);
     expect(scope.headers).toEqual([
       ['accept', 'a/b'],

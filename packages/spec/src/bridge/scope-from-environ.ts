@@ -78,11 +78,6 @@ function unbracket(name: string): string {
   return name.length > 2 && name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
 }
 
-function text(environ: Record<string, unknown>, key: string): string | undefined {
-  const v = environ[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
 /** The CGI variables a scope is built from, gathered from an environ or a variable list. */
 interface CGIFields {
   method: string | undefined;
