@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
-import { FIXED_RESPONSES, ResponseState } from '@portico/server';
+import { cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
 import type { AsyncApp, Extensions, FastCGIInfo, State } from '@portico/spec';
 import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { BodySpool } from './body-spool.js';
@@ -59,7 +59,6 @@ import {
   writeHeader,
 } from './record-codec.js';
 import { FilterData, RequestSlot } from './request-slot.js';
-import { responseHead } from './response-head.js';
 
 const EMPTY = new Uint8Array(0);
 /** Responses up to this size go out as one buffer in one write; larger bodies are not copied. */
@@ -144,15 +143,19 @@ export class Connection {
   }
 
   private onEnd(): void {
-    // The web server closed its side. A partial record means it died mid-record; either way no
-    // request can get more input, so every one still open is over for its app.
+    // The web server closed its side. A partial record means it died mid-record: the connection is
+    // closed (its requests' apps see the client gone).
     if (!this.decoder.atBoundary) {
       this.core.logger.warn(
         'FastCGI connection closed: the peer closed in the middle of a record',
         this.peer(),
       );
+      this.socket.destroy();
+      return;
     }
-    this.socket.end();
+    // A half-close: no more requests come, but the ones in flight still get their responses.
+    this.closeAfter = true;
+    this.maybeClose();
   }
 
   private onRecord(type: number, id: number, content: Uint8Array): void {
@@ -539,7 +542,7 @@ export class Connection {
   private respondWithoutApp(slot: RequestSlot, status: 400 | 408 | 431 | 500): void {
     const fixed = FIXED_RESPONSES[status];
     const cycle = slot.cycle;
-    this.writeResponse(slot, responseHead(status, fixed.headers), fixed.body, true);
+    this.writeResponse(slot, cgiResponseHead(status, fixed.headers), fixed.body, true);
     if (cycle !== null) cycle.clientDisconnected();
   }
 
@@ -670,6 +673,11 @@ export class Connection {
     if (internal) this.core.logger.error(`FastCGI connection closed: ${reason}`, fields);
     else this.core.logger.warn(`FastCGI connection closed: ${reason}`, fields);
     this.closed = true;
+    this.socket.destroy();
+  }
+
+  /** Closes at once (the shutdown timeout expired). */
+  destroy(): void {
     this.socket.destroy();
   }
 

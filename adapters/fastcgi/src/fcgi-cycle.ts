@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { RequestCycle } from '@portico/server';
+import { cgiResponseHead, RequestCycle } from '@portico/server';
 import type { HeaderList } from '@portico/spec';
 import type { Connection } from './connection.js';
 import type { RequestSlot } from './request-slot.js';
-import { responseHead } from './response-head.js';
 
 /** A request of a FastCGI connection. */
 export class FastCGICycle extends RequestCycle {
@@ -24,7 +23,7 @@ export class FastCGICycle extends RequestCycle {
   }
 
   protected writeHead(status: number, headers: HeaderList, body: Uint8Array, end: boolean): boolean {
-    return this.conn.writeResponse(this.slot, responseHead(status, headers), body, end);
+    return this.conn.writeResponse(this.slot, cgiResponseHead(status, headers), body, end);
   }
 
   protected writeBody(chunk: Uint8Array, end: boolean): boolean {

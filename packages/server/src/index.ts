@@ -24,6 +24,7 @@ export {
   type UnixBind,
 } from './bind.js';
 export { cgiVariableName } from './cgi-names.js';
+export { cgiResponseHead } from './cgi-response-head.js';
 export {
   type CycleContext,
   clientDisconnectedError,
@@ -54,4 +55,11 @@ export {
   withHeader,
   withoutHeader,
 } from './response-headers.js';
+export {
+  type SocketAdapter,
+  type SocketConnection,
+  type SocketServer,
+  type SocketServerState,
+  serveSockets,
+} from './socket-server.js';
 export { SPEC_INFO } from './spec-info.js';

@@ -1,8 +1,9 @@
 /**
- * The CGI response head a FastCGI app writes on FCGI_STDOUT (RFC 3875 section 6.3, FastCGI 1.0
- * section 6.2): a `Status:` line, the header fields, a blank line. `Status:` is always written (`SRV-FCGI-1`): a
- * web server takes a head with `Location:` and no `Status:` as a local redirect (RFC 3875 section
- * 6.2.2; Apache's mod_proxy_fcgi does an internal redirect), which an app that said 200 never meant.
+ * The CGI response head the CGI-family adapters write (RFC 3875 section 6.3; FastCGI 1.0 section
+ * 6.2; SCGI): a `Status:` line, the header fields, a blank line. `Status:` is always written
+ * (`SRV-FCGI-1`): a web server takes a head with `Location:` and no `Status:` as a local redirect
+ * (RFC 3875 section 6.2.2; Apache's mod_proxy_fcgi does an internal redirect), which an app that
+ * said 200 never meant.
  *
  * @module
  */
@@ -19,7 +20,7 @@ for (let status = 100; status < 600; status++) {
  * `name: value\r\n` in order, names in the app's case (`SRV-FCGI-13`), then `\r\n`. Headers were checked by the cycle (no CR, LF or NUL, only
  * Latin-1: spec/servers.md SRV-SEC-1), so the string maps to bytes one to one.
  */
-export function responseHead(status: number, headers: HeaderList): string {
+export function cgiResponseHead(status: number, headers: HeaderList): string {
   let head = STATUS_LINES[status] ?? `Status: ${status} Unknown\r\n`;
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]!;
