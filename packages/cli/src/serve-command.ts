@@ -1,12 +1,13 @@
 /**
- * `portico serve <module>[:<export>]`: load the app, serve it on `@portico/http` or
- * `@portico/fastcgi`, close gracefully on SIGTERM/SIGINT.
+ * `portico serve <module>[:<export>]`: load the app, serve it on `@portico/http`,
+ * `@portico/fastcgi` or `@portico/scgi`, close gracefully on SIGTERM/SIGINT.
  *
  * @module
  */
 import { constants } from 'node:os';
 import { serve as serveFastCGI } from '@portico/fastcgi';
 import { serve as serveHTTP } from '@portico/http';
+import { serve as serveSCGI } from '@portico/scgi';
 import { createLogger, type Logger } from '@portico/server';
 import { isPorticoError, loadApp, PorticoError } from '@portico/spec';
 import { openAccessLog } from './access-log.js';
@@ -44,14 +45,13 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       logger,
       ...(accessLog === null ? {} : { accessLog: accessLog.log }),
     };
+    const rootPath = options.rootPath === null ? {} : { rootPath: options.rootPath };
     server =
       options.adapter === 'fastcgi'
-        ? await serveFastCGI(loaded.asyncApp, {
-            ...common,
-            ...options.fastcgi,
-            ...(options.rootPath === null ? {} : { rootPath: options.rootPath }),
-          })
-        : await serveHTTP(loaded.asyncApp, { ...common, rootPath: options.rootPath ?? '' });
+        ? await serveFastCGI(loaded.asyncApp, { ...common, ...options.fastcgi, ...rootPath })
+        : options.adapter === 'scgi'
+          ? await serveSCGI(loaded.asyncApp, { ...common, ...rootPath })
+          : await serveHTTP(loaded.asyncApp, { ...common, rootPath: options.rootPath ?? '' });
   } catch (err) {
     await accessLog?.close();
     throw lifespanError('startup', err);

@@ -57,14 +57,14 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     kind: 'choice',
     choices: ['http', 'fastcgi', 'scgi'],
     default: 'http',
-    help: 'the server adapter: http (node:http), fastcgi (FastCGI 1.0 behind a web server); scgi comes later',
+    help: 'the server adapter: http (node:http), fastcgi (FastCGI 1.0) or scgi (SCGI), the last two behind a web server',
   },
   {
     name: 'bind',
     short: 'b',
     kind: 'bind',
     value: 'ADDR',
-    default: '127.0.0.1:8000 (http), 127.0.0.1:9000 (fastcgi)',
+    default: '127.0.0.1:8000 (http), 127.0.0.1:9000 (fastcgi), 127.0.0.1:4000 (scgi)',
     help: 'listen on HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeatable (port 0 = any free port)',
   },
   {
@@ -85,8 +85,8 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
     name: 'root-path',
     kind: 'string',
     value: 'PATH',
-    default: '"" (http), SCRIPT_NAME (fastcgi)',
-    help: 'path prefix the app is mounted at (scope.rootPath / SCRIPT_NAME), e.g. /api; with fastcgi it replaces the SCRIPT_NAME the web server sends',
+    default: '"" (http), SCRIPT_NAME (fastcgi, scgi)',
+    help: 'path prefix the app is mounted at (scope.rootPath / SCRIPT_NAME), e.g. /api; with fastcgi and scgi it replaces the SCRIPT_NAME the web server sends',
   },
   size('max-header-size', 'largest request head (request line and headers); larger gets 431'),
   count('max-headers-count', 'most request header fields; more gets 431'),
@@ -173,6 +173,9 @@ export interface FastCGIOptions {
   maxParamsSize?: number;
 }
 
+/** The default `--bind` of each adapter: 8000 (gunicorn's), 9000 (php-fpm's), 4000 (the SCGI convention). */
+const DEFAULT_BINDS = { http: '127.0.0.1:8000', fastcgi: '127.0.0.1:9000', scgi: '127.0.0.1:4000' } as const;
+
 const FASTCGI_ONLY = ['multiplex', 'max-requests', 'max-requests-per-connection', 'max-params-size'] as const;
 
 /** The parsed command line of `portico serve`. */
@@ -180,7 +183,7 @@ export interface ServeOptions {
   /** `<module>[:<export>]` as given. */
   readonly target: string;
   /** Adapter name. */
-  readonly adapter: 'http' | 'fastcgi';
+  readonly adapter: 'http' | 'fastcgi' | 'scgi';
   /** The FastCGI options given (`multiplex`, `maxRequests`, ...); empty for other adapters. */
   readonly fastcgi: FastCGIOptions;
   /** Addresses to listen on, each `HOST:PORT`, `[IPV6]:PORT` or `unix:PATH`. */
@@ -208,8 +211,7 @@ export interface ServeOptions {
  * Parses the arguments after `serve`. Returns `'help'` when `--help` was given.
  *
  * @throws PorticoError `ERR_INVALID_OPTION` with a one-line message naming the unknown option, the
- *   missing value or the bad value; the `scgi` adapter is refused as not available yet, and a
- *   FastCGI-only option with another adapter.
+ *   missing value or the bad value; a FastCGI-only option with another adapter.
  */
 export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
   const specs = new Map(SERVE_OPTIONS.map((o) => [o.name, o]));
@@ -257,8 +259,8 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
     return value as T;
   };
   const adapter = choice<string>('adapter');
-  if (adapter !== 'http' && adapter !== 'fastcgi')
-    throw usage(`adapter ${adapter} is not available yet (available: http, fastcgi)`);
+  if (adapter !== 'http' && adapter !== 'fastcgi' && adapter !== 'scgi')
+    throw usage(`adapter ${adapter} is not available (available: http, fastcgi, scgi)`);
   const fastcgi: FastCGIOptions = {};
   for (const name of FASTCGI_ONLY) {
     const text = values.get(name);
@@ -289,7 +291,7 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
     target: positionals[0]!,
     adapter,
     fastcgi,
-    bind: bind.length > 0 ? bind : [adapter === 'fastcgi' ? '127.0.0.1:9000' : '127.0.0.1:8000'],
+    bind: bind.length > 0 ? bind : [DEFAULT_BINDS[adapter]],
     interface: choice('interface'),
     rootPath: values.has('root-path') ? parseRootPath(values.get('root-path')!) : null,
     socketMode: values.has('socket-mode') ? parseSocketMode(values.get('socket-mode')!) : null,

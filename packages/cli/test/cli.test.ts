@@ -52,7 +52,9 @@ describe('portico --help, --version', () => {
     ]) {
       expect(stdout).toContain(option);
     }
-    expect(stdout).toContain('default: 127.0.0.1:8000 (http), 127.0.0.1:9000 (fastcgi)\n');
+    expect(stdout).toContain(
+      'default: 127.0.0.1:8000 (http), 127.0.0.1:9000 (fastcgi), 127.0.0.1:4000 (scgi)\n',
+    );
     expect(stdout).toContain('default: info\n');
     expect(stdout).toContain('--access-log -|PATH|off');
   });
@@ -234,7 +236,11 @@ describe('portico: usage errors exit 2 with one line naming what was wrong', () 
       ['examples/hello/async.ts', '--access-log', '/nonexistent-dir/access.log'],
       /option --access-log: cannot open \/nonexistent-dir\/access\.log: ENOENT/,
     ],
-    ['an adapter not available yet', ['app.js', '--adapter', 'scgi'], /adapter scgi is not available yet/],
+    [
+      'an unknown adapter',
+      ['app.js', '--adapter', 'gopher'],
+      /option --adapter: expected one of http, fastcgi, scgi/,
+    ],
   ])('%s', async (_what, args, pattern) => {
     const { code, stdout, stderr } = await runCli(['serve', ...args]);
     expect(code).toBe(2);

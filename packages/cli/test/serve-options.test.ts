@@ -169,10 +169,11 @@ describe('parseServeArgs', () => {
     );
   });
 
-  it('refuses the adapters that are not available yet', () => {
-    expect(failure('app.js', '--adapter', 'scgi')).toBe(
-      'adapter scgi is not available yet (available: http, fastcgi)',
-    );
+  it('takes the scgi adapter, on port 4000 by default', () => {
+    expect(parse('app.js', '--adapter', 'scgi')).toMatchObject({ adapter: 'scgi', bind: ['127.0.0.1:4000'] });
+  });
+
+  it('refuses an unknown adapter', () => {
     expect(failure('app.js', '--adapter', 'gopher')).toContain('expected one of http, fastcgi, scgi');
   });
 
