@@ -1,9 +1,10 @@
 /**
  * Apache httpd 2.4 (Debian's apache2, mpm_event) as a FastCGI front end: mod_proxy_fcgi in front
  * of a FastCGI responder (examples/deploy/apache/fastcgi.conf), and mod_authnz_fcgi asking a
- * FastCGI authorizer before serving a static directory (examples/deploy/apache/authorizer.conf).
- * Started in the foreground on a free loopback port with its config, pid file and mutexes in a
- * fresh temp dir.
+ * FastCGI authorizer before serving a static directory (examples/deploy/apache/authorizer.conf);
+ * as an SCGI front end with mod_proxy_scgi (scgi.conf); and running CGI programs from a cgi-bin
+ * directory with mod_cgid (mpm_event) or mod_cgi (mpm_prefork) (cgi.conf). Started in the
+ * foreground on a free loopback port with its config, pid file and mutexes in a fresh temp dir.
  *
  * Apache will not serve as root (unless built with BIG_SECURITY_HOLE): its children run as
  * www-data, so the temp dir and document root are made world-readable, and a backend's unix
@@ -12,6 +13,7 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FcgiBackend } from './backend.js';
+import { defaultCgiPath } from './cgi-bin.js';
 import { launch } from './launch.js';
 import { normalizeRootPath } from './nginx.js';
 import { findBinary, freePort, renderTemplate, tempDir, writeConfig } from './peer.js';
@@ -114,12 +116,99 @@ export async function startApacheAuthorizer(options: ApacheAuthorizerOptions): P
   );
 }
 
+/** Options of {@link startApacheScgi}. */
+export interface ApacheScgiOptions {
+  /** The SCGI backend: TCP or unix socket (writable by www-data). */
+  backend: FcgiBackend;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path; default
+   * `/` (SCRIPT_NAME empty). Other paths get Apache's 404.
+   */
+  rootPath?: string;
+  /**
+   * Default true: `proxy-scgi-pathinfo` is set, so SCRIPT_NAME is the mount and PATH_INFO the rest
+   * (re-encoded: right only for paths that need no percent-encoding; see scgi.conf). false
+   * (`-DNO_SCGI_PATHINFO`): no PATH_INFO, SCRIPT_NAME the whole decoded path.
+   */
+  pathInfo?: boolean;
+}
+
+/**
+ * Starts Apache with mod_proxy_scgi in front of an SCGI backend, from
+ * examples/deploy/apache/scgi.conf. Resolves once Apache listens;
+ * the backend need not be up yet.
+ *
+ * @throws Error as {@link startApacheFcgi}
+ */
+export async function startApacheScgi(options: ApacheScgiOptions): Promise<RunningApache> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  return startWith(
+    'apache/scgi.conf',
+    {
+      MOUNT: root === '' ? '/' : root,
+      BACKEND_URL: proxyUrl(options.backend, root === '' ? '/' : '', 'scgi'),
+    },
+    (options.pathInfo ?? true) ? [] : ['-D', 'NO_SCGI_PATHINFO'],
+  );
+}
+
+/** Options of {@link startApacheCgi}. */
+export interface ApacheCgiOptions {
+  /**
+   * The directory of CGI programs, served at /cgi-bin/. The programs run as www-data: the harness
+   * makes the directory world-readable and searchable (0755); the programs must be executable by
+   * www-data, and every directory above it searchable.
+   */
+  cgiBin: string;
+  /**
+   * `cgid`: mpm_event with mod_cgid (Debian's default pairing; a daemon forks the programs and
+   * talks to them over a unix socket). `cgi`: mpm_prefork with mod_cgi (the child that serves
+   * the request forks the program, talking to it over pipes).
+   */
+  module: 'cgi' | 'cgid';
+  /**
+   * The PATH the programs get (`SetEnv PATH`; without it Apache passes its own); default
+   * {@link defaultCgiPath}, so that `#!/usr/bin/env node` finds the running node.
+   */
+  path?: string;
+}
+
+/**
+ * Starts Apache running CGI programs from `cgiBin` at /cgi-bin/ (ScriptAlias), with mod_cgi or
+ * mod_cgid, from examples/deploy/apache/cgi.conf. Resolves once Apache listens.
+ *
+ * @throws Error as {@link startApacheFcgi}, or when `cgiBin` or `path` holds a quote, a
+ *   backslash or a line break
+ */
+export async function startApacheCgi(options: ApacheCgiOptions): Promise<RunningApache> {
+  const cgiBin = options.cgiBin.replace(/\/+$/, '');
+  const path = options.path ?? defaultCgiPath();
+  // Both go into the config inside double quotes.
+  for (const value of [cgiBin, path])
+    if (/["\\\r\n]/.test(value)) throw new Error(`not allowed in httpd.conf: ${JSON.stringify(value)}`);
+  chmodSync(cgiBin, 0o755);
+  return startWith(
+    'apache/cgi.conf',
+    { CGI_BIN: cgiBin, CGI_PATH: path },
+    options.module === 'cgid' ? ['-D', 'CGID'] : [],
+    // mpm_prefork stops by sending SIGTERM to its whole process group (ap_unixd_killpg), which
+    // in the foreground is the test runner's: it runs in a session of its own.
+    options.module === 'cgi',
+  );
+}
+
+/** `setsid` (util-linux), to start a peer in a new session and process group. */
+const setsidBinary = findBinary('setsid', 'util-linux');
+
 async function startWith(
   template: string,
   values: Record<string, string | number>,
   extraArgs: readonly string[],
+  ownSession = false,
 ): Promise<RunningApache> {
   if (apacheBinary === '') throw new Error('apache2 is not installed (apt-get install apache2)');
+  if (ownSession && setsidBinary === '')
+    throw new Error('setsid is not installed (apt-get install util-linux)');
   const port = await freePort();
   const { dir, remove } = tempDir('apache');
   chmodSync(dir, 0o755);
@@ -144,10 +233,13 @@ async function startWith(
       .join('');
   let lastLogs = '';
   // No APACHE_* variables from /etc/apache2/envvars are needed: the config names every path.
+  // setsid execs apache2 in the same process (a child of ours is no group leader, so it need
+  // not fork): stopping the peer still signals apache2 itself.
+  const args = ['-DFOREGROUND', ...extraArgs, '-f', config];
   const peer = await launch(
     'apache2',
-    apacheBinary,
-    ['-DFOREGROUND', ...extraArgs, '-f', config],
+    ownSession ? setsidBinary : apacheBinary,
+    ownSession ? [apacheBinary, ...args] : args,
     { port },
     {
       cleanup: () => {
@@ -163,12 +255,13 @@ async function startWith(
 
 /**
  * A ProxyPass target: `fcgi://127.0.0.1:9000/`, or `unix:/path|fcgi://localhost/` for a unix
- * socket (mod_proxy's UDS syntax). `tail` is `/` for a root mount, `` for a prefix mount.
+ * socket (mod_proxy's UDS syntax); `scgi://...` likewise. `tail` is `/` for a root mount, `` for
+ * a prefix mount.
  */
-function proxyUrl(backend: FcgiBackend, tail: '/' | ''): string {
-  if ('path' in backend) return `unix:${backend.path}|fcgi://localhost${tail}`;
+function proxyUrl(backend: FcgiBackend, tail: '/' | '', scheme: 'fcgi' | 'scgi' = 'fcgi'): string {
+  if ('path' in backend) return `unix:${backend.path}|${scheme}://localhost${tail}`;
   const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host;
-  return `fcgi://${host}:${backend.port}${tail}`;
+  return `${scheme}://${host}:${backend.port}${tail}`;
 }
 
 /** `ProxyFCGISetEnvIf "true" NAME "value"` lines: set last, after Apache's own params. */

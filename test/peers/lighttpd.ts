@@ -2,13 +2,15 @@
  * lighttpd 1.4 (Debian's) as a FastCGI front end: mod_fastcgi in front of a FastCGI responder
  * that runs on its own (examples/deploy/lighttpd/fastcgi.conf) or that lighttpd spawns itself
  * with the listening socket on fd 0 (bin-path.conf), and mod_fastcgi's authorizer mode in front
- * of a static directory (authorizer.conf). Started in the foreground (`lighttpd -D`) on a free
- * loopback port with its config in a fresh temp dir. lighttpd stays root when
- * `server.username` is not set, so no permissions need widening.
+ * of a static directory (authorizer.conf); mod_scgi in front of an SCGI app (scgi.conf); mod_cgi
+ * running CGI programs from a cgi-bin directory (cgi.conf). Started in the foreground
+ * (`lighttpd -D`) on a free loopback port with its config in a fresh temp dir. lighttpd stays
+ * root when `server.username` is not set, so no permissions need widening.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FcgiBackend } from './backend.js';
+import { defaultCgiPath } from './cgi-bin.js';
 import { launch } from './launch.js';
 import { normalizeRootPath } from './nginx.js';
 import { findBinary, freePort, renderTemplate, tempDir, writeConfig } from './peer.js';
@@ -112,6 +114,61 @@ export async function startLighttpdAuthorizer(options: LighttpdAuthorizerOptions
           ].join(',\n    ')
         : backendEntries(authorizer),
   }));
+}
+
+/** Options of {@link startLighttpdScgi}. */
+export interface LighttpdScgiOptions {
+  /** The SCGI backend: TCP or unix socket. */
+  backend: FcgiBackend;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path
+   * (percent-decoded); default `/` (SCRIPT_NAME empty). Other paths get lighttpd's 404.
+   */
+  rootPath?: string;
+}
+
+/**
+ * Starts lighttpd with mod_scgi (`scgi.protocol = "scgi"`) in front of an SCGI backend, from
+ * examples/deploy/lighttpd/scgi.conf. Resolves once lighttpd listens; the backend need not be
+ * up yet.
+ *
+ * @throws Error as {@link startLighttpdFcgi}
+ */
+export async function startLighttpdScgi(options: LighttpdScgiOptions): Promise<RunningLighttpd> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return startWith('lighttpd/scgi.conf', () => ({
+    URL_REGEX: root === '' ? '^/' : `^${escaped}(/|$)`,
+    MOUNT: root === '' ? '/' : root,
+    BACKEND: backendEntries(options.backend),
+  }));
+}
+
+/** Options of {@link startLighttpdCgi}. */
+export interface LighttpdCgiOptions {
+  /**
+   * The directory of CGI programs, served at /cgi-bin/ (mod_alias); every file in it that is
+   * executable runs as a CGI program (`cgi.assign = ( "" => "" )`), as root (lighttpd's user).
+   */
+  cgiBin: string;
+  /**
+   * The PATH the programs get (mod_setenv; without it mod_cgi passes none); default
+   * {@link defaultCgiPath}, so that `#!/usr/bin/env node` finds the running node.
+   */
+  path?: string;
+}
+
+/**
+ * Starts lighttpd running CGI programs from `cgiBin` at /cgi-bin/ with mod_cgi, from
+ * examples/deploy/lighttpd/cgi.conf. Resolves once lighttpd listens.
+ *
+ * @throws Error as {@link startLighttpdFcgi}
+ */
+export async function startLighttpdCgi(options: LighttpdCgiOptions): Promise<RunningLighttpd> {
+  // The template has the quotes.
+  const cgiBin = quote(options.cgiBin.replace(/\/+$/, '')).slice(1, -1);
+  const path = quote(options.path ?? defaultCgiPath()).slice(1, -1);
+  return startWith('lighttpd/cgi.conf', () => ({ CGI_BIN: cgiBin, CGI_PATH: path }));
 }
 
 async function startWith(

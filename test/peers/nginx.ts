@@ -1,6 +1,7 @@
 /**
- * nginx (Debian's 1.22) in front of a FastCGI backend (examples/deploy/nginx/fastcgi.conf) or an
- * HTTP backend (examples/deploy/nginx/proxy-pass.conf), started in the foreground on a free
+ * nginx (Debian's 1.22) in front of a FastCGI backend (examples/deploy/nginx/fastcgi.conf), an
+ * HTTP backend (examples/deploy/nginx/proxy-pass.conf) or an SCGI backend
+ * (examples/deploy/nginx/scgi.conf), started in the foreground on a free
  * loopback port with its config, pid file and temp paths in a fresh temp dir.
  */
 import { chmodSync } from 'node:fs';
@@ -81,7 +82,83 @@ export async function startNginxProxy(options: { backend: FcgiBackend }): Promis
   return startWith('nginx/proxy-pass.conf', { BACKEND: upstreamServer(options.backend) });
 }
 
-async function startWith(template: string, values: Record<string, string>): Promise<RunningNginx> {
+/** Options of {@link startNginxScgi}. */
+export interface NginxScgiOptions {
+  /** The SCGI backend: TCP or unix socket. */
+  backend: FcgiBackend;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path
+   * (URL-decoded); default `/` (SCRIPT_NAME empty). Requests outside the prefix get nginx's 404.
+   */
+  rootPath?: string;
+  /**
+   * `scgi_request_buffering`: default true (nginx reads the whole body, then sends it); false
+   * passes a body with a Content-Length on as it arrives (a chunked one is still read whole).
+   * nginx 1.22 then declares as CONTENT_LENGTH only the body bytes read with the request head
+   * (nginx/nginx#1118): the app sees a truncated body.
+   */
+  requestBuffering?: boolean;
+  /**
+   * Default true: the template's inline standard params (`SCGI 1`, REQUEST_METHOD, REQUEST_URI,
+   * SCRIPT_NAME, PATH_INFO, ...). false leaves every `scgi_param` out, as a config without
+   * `include scgi_params`: nginx then sends CONTENT_LENGTH (always first) and the HTTP_*
+   * headers only, no `SCGI` header.
+   */
+  withScgiParams?: boolean;
+  /** More directives, put inside the `location` block. */
+  extra?: string;
+}
+
+/**
+ * Starts nginx in front of an SCGI backend (`scgi_pass`), from examples/deploy/nginx/scgi.conf.
+ * Resolves once nginx listens; the backend need not be up yet.
+ *
+ * @throws Error as {@link startNginx}
+ */
+export async function startNginxScgi(options: NginxScgiOptions): Promise<RunningNginx> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return startWith(
+    'nginx/scgi.conf',
+    {
+      BACKEND: upstreamServer(options.backend),
+      REQUEST_BUFFERING: (options.requestBuffering ?? true) ? 'on' : 'off',
+      LOCATION:
+        root === ''
+          ? `~ ${quote('^(?<script_name>)(?<path_info>/.*)$')}`
+          : `~ ${quote(`^(?<script_name>${escaped})(?<path_info>/.*)?$`)}`,
+      EXTRA: options.extra ?? '',
+    },
+    (options.withScgiParams ?? true) ? undefined : withoutScgiParams,
+  );
+}
+
+/**
+ * Starts nginx from any whole-config template in examples/deploy/ (e.g. nginx/fcgiwrap.conf, used
+ * by fcgiwrap.ts): `values` fill its placeholders, and `DIR` (the run's temp dir) and `PORT` (a
+ * free port) are added.
+ *
+ * @throws Error as {@link startNginx}
+ */
+export async function startNginxWithTemplate(
+  template: string,
+  values: Record<string, string>,
+): Promise<RunningNginx> {
+  return startWith(template, values);
+}
+
+/** Drops the lines from `# --- scgi_params ---` to `# --- end scgi_params ---` (inclusive). */
+function withoutScgiParams(config: string): string {
+  const cut = config.replace(/^[ \t]*# --- scgi_params ---\n[\s\S]*?# --- end scgi_params ---\n/m, '');
+  if (cut === config) throw new Error('nginx/scgi.conf: no scgi_params markers');
+  return cut;
+}
+
+async function startWith(
+  template: string,
+  values: Record<string, string>,
+  edit: (config: string) => string = (config) => config,
+): Promise<RunningNginx> {
   if (nginxBinary === '') throw new Error('nginx is not installed (apt-get install nginx)');
   const port = await freePort();
   const {
@@ -90,7 +167,11 @@ async function startWith(template: string, values: Record<string, string>): Prom
     value: config,
   } = fillTempDir('nginx', (dir) => {
     chmodSync(dir, 0o755);
-    return writeConfig(dir, 'nginx.conf', renderTemplate(template, { ...values, DIR: dir, PORT: port }));
+    return writeConfig(
+      dir,
+      'nginx.conf',
+      edit(renderTemplate(template, { ...values, DIR: dir, PORT: port })),
+    );
   });
   const peer = await launch(
     'nginx',
