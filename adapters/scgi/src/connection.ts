@@ -78,7 +78,7 @@ export class Connection {
     this.parser = new SCGIHeadParser(core.opts.maxHeaderSize);
     this.began = core.now;
     this.lastIO = core.now;
-    socket.setNoDelay(true);
+    // noDelay is set by the server on accept.
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.cycle?.drained());
@@ -129,6 +129,8 @@ export class Connection {
     const state = core.lifespanState === null ? ({} as State) : { ...core.lifespanState };
     const extensions = { 'http.response.pathsend': {}, cgi: new CGIExtension(head.list) };
     const rootPath = core.opts.rootPath;
+    // `SRV-SCGI-5`: scopeFromVariableList keeps the last value of a name sent twice, and makes
+    // repeated HTTP_* names repeated headers.
     const scope = scopeFromVariableList(
       head.list,
       rootPath === null ? { state, extensions } : { state, extensions, rootPath },
@@ -141,10 +143,17 @@ export class Connection {
   }
 
   private body(chunk: Uint8Array): void {
-    if (this.remaining <= 0 || this.cycle === null) return; // past CONTENT_LENGTH: ignored
+    // `SRV-SCGI-3`: exactly CONTENT_LENGTH bytes reach the app; what comes after is ignored.
+    if (this.remaining <= 0 || this.cycle === null) return;
     const piece = chunk.length > this.remaining ? chunk.subarray(0, this.remaining) : chunk;
     this.remaining -= piece.length;
     this.cycle.pushBody(piece, this.remaining > 0);
+  }
+
+  /** The response is complete: the rest of the body is not wanted (the connection closes after it). */
+  bodyDiscarded(): void {
+    this.remaining = 0;
+    this.socket.resume();
   }
 
   private onEnd(): void {
@@ -155,7 +164,7 @@ export class Connection {
       this.socket.destroy();
       return;
     }
-    if (this.remaining > 0 && this.cycle !== null) {
+    if (this.remaining > 0 && this.cycle !== null && this.cycle.response < ResponseState.Done) {
       this.core.logger.info('SCGI body ended short of CONTENT_LENGTH: the client is gone', {
         missing: this.remaining,
         ...this.peer(),
@@ -173,7 +182,7 @@ export class Connection {
     if (this.core.onProgress !== null) this.core.onProgress();
   }
 
-  /** A head that is not SCGI: answered 400 (or 431) and closed, the reason logged. */
+  /** `SRV-SCGI-1`, `SRV-SCGI-2`: a head that is not SCGI is answered 400 (or 431) and closed, the reason logged. */
   private refuseHead(err: unknown): void {
     this.parser = null;
     const status = isPorticoError(err) && err.status === 431 ? 431 : 400;

@@ -5,6 +5,14 @@
  * @packageDocumentation
  */
 
+export {
+  type CGIResponseHead,
+  parseCGIResponse,
+  type SCGIAddress,
+  type SCGIRequest,
+  type SCGIResponse,
+  scgiRequest,
+} from './client.js';
 export { badNetstring, encodeSCGIHead, type SCGIHead, SCGIHeadParser } from './netstring.js';
 export type { SCGIServerOptions } from './options.js';
 export { type SCGIServer, serve } from './server.js';

@@ -73,12 +73,17 @@ export class SCGICycle extends RequestCycle {
 
   protected override discardBody(): void {
     // The response is complete; the connection closes after it, the rest of the body is not read.
-    this.conn.socket.resume();
+    this.conn.bodyDiscarded();
   }
 
   protected abortConnection(): void {
-    // Closing without the rest tells the web server the response was cut short.
-    this.conn.socket.destroySoon();
+    // `SRV-SCGI-4`: the web server must see the response cut short. A normal close after a body
+    // without content-length would look complete; a TCP reset does not (the bytes written so far
+    // still arrive first). A unix socket has no reset: it is closed.
+    const socket = this.conn.socket;
+    if (socket.destroyed) return;
+    if (typeof socket.remotePort === 'number') socket.resetAndDestroy();
+    else socket.destroy();
   }
 
   /** requestTimeout expired with the body incomplete: 408 if nothing was written, else abort. */

@@ -1,0 +1,158 @@
+/**
+ * Test helpers for @portico/scgi: start a server on a free port with a memory logger and the app
+ * under the validator, the variables a web server sends, and a raw connection for the exchanges
+ * the client does not do (bytes held back, a body cut short, the socket's write buffer watched).
+ */
+import { createHash } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import type { AsyncApp } from '@portico/spec';
+import { validateAsync } from '@portico/spec';
+import { memoryLogger } from '../../../packages/server/test/memory-logger.js';
+import { parseCGIResponse, type SCGIResponse } from '../src/client.js';
+import { encodeSCGIHead, type SCGIServer, type SCGIServerOptions, serve } from '../src/index.js';
+
+export { memoryLogger };
+
+export interface Running {
+  server: SCGIServer;
+  port: number;
+  logger: ReturnType<typeof memoryLogger>;
+  /** Violations the validator reported (the app is wrapped in it). */
+  violations: string[];
+}
+
+/** Serves `app` (wrapped in the validator) on 127.0.0.1 with a free port; lifespan off unless given. */
+export async function start(app: AsyncApp, options: SCGIServerOptions = {}): Promise<Running> {
+  const logger = memoryLogger();
+  const violations: string[] = [];
+  const checked = validateAsync(app, { onViolation: (err) => violations.push(err.message) });
+  const server = await serve(checked, { bind: ['127.0.0.1:0'], lifespan: 'off', logger, ...options });
+  const port = Number(/:(\d+)$/.exec(server.addresses[0]!)![1]);
+  return { server, port, logger, violations };
+}
+
+/** The variables nginx's `scgi_params` sends for a request (no SCRIPT_NAME or PATH_INFO), plus `extra`. */
+export function headersOf(
+  method: string,
+  uri: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const q = uri.indexOf('?');
+  return {
+    REQUEST_METHOD: method,
+    REQUEST_URI: uri,
+    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1),
+    CONTENT_TYPE: '',
+    DOCUMENT_URI: q < 0 ? uri : uri.slice(0, q),
+    DOCUMENT_ROOT: '/srv/www',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_SCHEME: 'http',
+    REMOTE_ADDR: '192.0.2.7',
+    REMOTE_PORT: '50000',
+    SERVER_PORT: '80',
+    SERVER_NAME: 'example.test',
+    ...extra,
+  };
+}
+
+/** The encoded head of a request with {@link headersOf}'s variables and the given CONTENT_LENGTH. */
+export function headOf(
+  method: string,
+  uri: string,
+  length: number,
+  extra: Record<string, string> = {},
+): Buffer {
+  return encodeSCGIHead(Object.entries(headersOf(method, uri, extra)), length);
+}
+
+/** The JSON body of a response (the scope the test app echoes). */
+export const scopeOf = (res: { body: Buffer }) => JSON.parse(res.body.toString());
+
+/** An SCGI head built by hand: `<length>:<content>,` of the given content (a byte string). */
+export function netstring(content: string): Buffer {
+  return Buffer.from(`${Buffer.byteLength(content, 'latin1')}:${content},`, 'latin1');
+}
+
+/** NUL-terminated name-value pairs, for {@link netstring}. */
+export function pairs(...list: [string, string][]): string {
+  return list.map(([n, v]) => `${n}\0${v}\0`).join('');
+}
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A connection that sends raw bytes and records everything that comes back, with arrival times. */
+export class RawConnection {
+  readonly socket: Socket;
+  readonly chunks: { at: number; bytes: Buffer }[] = [];
+  /** Resolves once the socket is closed (by either side). */
+  readonly closed: Promise<void>;
+  /** Whether the server ended its side (a FIN came). */
+  ended = false;
+  /** The socket error, if one came (ECONNRESET, EPIPE). */
+  error: Error | undefined;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (bytes: Buffer) => this.chunks.push({ at: Date.now(), bytes }));
+    socket.on('end', () => {
+      this.ended = true;
+    });
+    socket.on('error', (err) => {
+      this.error ??= err;
+    });
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+  }
+
+  /** Connects to `127.0.0.1:port`, or to a unix socket path. */
+  static async open(
+    where: number | string,
+    options: { allowHalfOpen?: boolean } = {},
+  ): Promise<RawConnection> {
+    const socket =
+      typeof where === 'number'
+        ? connect({ port: where, host: '127.0.0.1', ...options })
+        : connect({ path: where, ...options });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawConnection(socket);
+  }
+
+  send(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Everything received so far. */
+  get received(): Buffer {
+    return Buffer.concat(this.chunks.map((c) => c.bytes));
+  }
+
+  /** The response, once the server closed the connection; rejects after `ms`. */
+  async response(ms = 5000): Promise<SCGIResponse> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no close within ${ms} ms; received ${JSON.stringify(this.received.toString('latin1').slice(0, 200))}`,
+            ),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([this.closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const raw = this.received;
+    return { ...parseCGIResponse(raw), raw };
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
