@@ -8,17 +8,18 @@
 export type FcgiBackend = { host: string; port: number } | { path: string };
 
 /**
- * Reads an address as `@portico/fastcgi`'s `server.addresses` lists it (`fcgi://127.0.0.1:9000`,
- * `unix:/path`), or as a bare `127.0.0.1:9000` / `/absolute/socket/path`.
+ * Reads an address as `@portico/fastcgi`'s or `@portico/scgi`'s `server.addresses` lists it
+ * (`fcgi://127.0.0.1:9000`, `scgi://127.0.0.1:4000`, `unix:/path`), or as a bare `127.0.0.1:9000` /
+ * `/absolute/socket/path`.
  *
  * @throws Error on anything else
  */
 export function parseBackend(address: string): FcgiBackend {
   if (address.startsWith('unix:')) return { path: address.slice('unix:'.length) };
   if (address.startsWith('/')) return { path: address };
-  const hostPort = address.replace(/^fcgi:\/\//, '').replace(/\/$/, '');
+  const hostPort = address.replace(/^(?:fcgi|scgi):\/\//, '').replace(/\/$/, '');
   const match = /^\[?([^\]]*?)\]?:(\d+)$/.exec(hostPort);
-  if (match === null) throw new Error(`not a FastCGI backend address: ${JSON.stringify(address)}`);
+  if (match === null) throw new Error(`not a FastCGI or SCGI backend address: ${JSON.stringify(address)}`);
   return { host: match[1]!, port: Number(match[2]) };
 }
 

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
 import { cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
-import type { AsyncApp, Extensions, FastCGIInfo, State } from '@portico/spec';
+import type { AsyncApp, Extensions, FastCGIInfo, HTTPScope, State } from '@portico/spec';
 import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { BodySpool } from './body-spool.js';
 import { FastCGICycle } from './fcgi-cycle.js';
@@ -316,10 +316,21 @@ export class Connection {
     };
     const state = core.lifespanState === null ? ({} as State) : { ...core.lifespanState };
     const rootPath = core.opts.rootPath;
-    const scope = scopeFromVariableList(
-      list,
-      rootPath === null ? { state, extensions } : { state, extensions, rootPath },
-    );
+    let scope: HTTPScope;
+    try {
+      scope = scopeFromVariableList(
+        list,
+        rootPath === null ? { state, extensions } : { state, extensions, rootPath },
+      );
+    } catch (err) {
+      // `SRV-FCGI-9`: variables a scope cannot be built from (no REQUEST_METHOD): 400.
+      core.logger.warn(`bad FCGI_PARAMS: ${(err as Error).message}: 400`, {
+        requestId: slot.id,
+        ...this.peer(),
+      });
+      this.respondWithoutApp(slot, 400);
+      return;
+    }
     const cycle = new FastCGICycle(this, slot, scope.method === 'HEAD', hasBody);
     slot.cycle = cycle;
     core.running++;

@@ -460,6 +460,20 @@ it('a unix socket gets socketMode, so a front end running as another user can co
 
 describe('params', () => {
   rule(
+    'SRV-FCGI-9',
+    'FCGI_PARAMS without REQUEST_METHOD: 400, the app not called, the connection serves on',
+    async () => {
+      const client = await FastCGIClient.connect(address());
+      const params = paramsOf('POST', '/no-method');
+      delete (params as Record<string, string>).REQUEST_METHOD;
+      const res = await client.request({ params, keepConn: true });
+      expect(res.status).toBe(400);
+      expect((await client.request({ params: paramsOf('GET', '/y'), keepConn: true })).status).toBe(200);
+      client.close();
+    },
+  );
+
+  rule(
     'SRV-FCGI-8',
     'a param sent twice keeps its last value; a repeated HTTP_* param is a repeated header',
     async () => {

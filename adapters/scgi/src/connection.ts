@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
 import { cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
-import type { AsyncApp, CGIInfo, State } from '@portico/spec';
+import type { AsyncApp, CGIInfo, HTTPScope, State } from '@portico/spec';
 import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { type SCGIHead, SCGIHeadParser } from './netstring.js';
 import type { ResolvedOptions } from './options.js';
@@ -131,10 +131,18 @@ export class Connection {
     const rootPath = core.opts.rootPath;
     // `SRV-SCGI-5`: scopeFromVariableList keeps the last value of a name sent twice, and makes
     // repeated HTTP_* names repeated headers.
-    const scope = scopeFromVariableList(
-      head.list,
-      rootPath === null ? { state, extensions } : { state, extensions, rootPath },
-    );
+    let scope: HTTPScope;
+    try {
+      scope = scopeFromVariableList(
+        head.list,
+        rootPath === null ? { state, extensions } : { state, extensions, rootPath },
+      );
+    } catch (err) {
+      // `SRV-SCGI-2`: variables a scope cannot be built from (no REQUEST_METHOD): 400.
+      core.logger.warn(`bad SCGI request: ${(err as Error).message}: 400`, this.peer());
+      this.respondWithoutApp(400);
+      return;
+    }
     const cycle = new SCGICycle(this, scope.method === 'HEAD', head.contentLength > 0);
     this.cycle = cycle;
     core.running++;

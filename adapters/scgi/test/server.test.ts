@@ -41,6 +41,18 @@ function get(uri: string, extra: Record<string, string> = {}, more: Partial<SCGI
 }
 
 describe('the scope from the header block', () => {
+  rule(
+    'SRV-SCGI-2',
+    'a head without REQUEST_METHOD (nginx with no scgi_param lines): 400, the app not called',
+    async () => {
+      const headers = headersOf('POST', '/no-method', {});
+      delete (headers as Record<string, string>).REQUEST_METHOD;
+      const res = await scgiRequest(address(), { headers, body: Buffer.from('body') });
+      expect(res.status).toBe(400);
+      expect(running.logger.records.some((r) => /REQUEST_METHOD is missing/.test(r.message))).toBe(true);
+    },
+  );
+
   rule('SRV-SCGI-4', 'GET with a query: a Status line, and the scope from the variables', async () => {
     const res = await get('/scope?x=1&y=%20', { HTTP_HOST: 'example.test', HTTP_ACCEPT: 'text/plain' });
     expect(res.raw.toString('latin1')).toMatch(/^Status: 200 OK\r\n/);

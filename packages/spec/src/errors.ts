@@ -17,6 +17,11 @@
  * - `ERR_INVALID_OPTION`: an option given to a Portico API is not valid.
  * - `ERR_TIMEOUT`: a configured timeout expired.
  * - `ERR_WEBSOCKET_CLOSED`: the peer closed the WebSocket (close code and reason in `value`).
+ * - `ERR_FCGI_BAD_RECORD`: bytes from a FastCGI peer that are not FastCGI records (`@portico/fastcgi`).
+ * - `ERR_SCGI_BAD_NETSTRING`: an SCGI request head that is not a valid netstring of headers
+ *   (`@portico/scgi`; `status` 400 or 431).
+ * - `ERR_CGI_BAD_RESPONSE`: a CGI program's output that is not a CGI response (`cgiHost`: 502).
+ * - `ERR_CGI_STOPPED`: a CGI program stopped by the host (timeout, client gone, shutdown).
  */
 export type ErrorCode =
   | 'ERR_SPEC_VIOLATION'

@@ -26,7 +26,7 @@ const environ = fc.record(
     SERVER_PORT: fc.constantFrom('80', '8443', ''),
     DOCUMENT_ROOT: token,
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['REQUEST_METHOD'] },
 );
 
 describe('scopeFromVariableList', () => {
@@ -47,6 +47,8 @@ describe('scopeFromVariableList', () => {
 
   it('a variable sent twice keeps its last value; a repeated HTTP_* variable is a repeated header', () => {
     const scope = scopeFromVariableList([
+      'REQUEST_METHOD',
+      'GET',
       'HTTP_ACCEPT',
       'a/b',
       'HTTP_X_ONE',
@@ -69,7 +71,14 @@ describe('scopeFromVariableList', () => {
 
   it('SCRIPT_NAME and PATH_INFO are UTF-8 bytes on the wire: decoded', () => {
     const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-    const scope = scopeFromVariableList(['SCRIPT_NAME', bytes('/café'), 'PATH_INFO', bytes('/naïve')]);
+    const scope = scopeFromVariableList([
+      'REQUEST_METHOD',
+      'GET',
+      'SCRIPT_NAME',
+      bytes('/café'),
+      'PATH_INFO',
+      bytes('/naïve'),
+    ]);
     expect(scope.rootPath).toBe('/café');
     expect(scope.path).toBe('/naïve');
     expect(scope.rawPath).toBe('/caf%C3%A9/na%C3%AFve');
@@ -77,6 +86,8 @@ describe('scopeFromVariableList', () => {
 
   it('framing variables never become headers; an empty CONTENT_TYPE and a -1 CONTENT_LENGTH are none', () => {
     const scope = scopeFromVariableList([
+      'REQUEST_METHOD',
+      'GET',
       'CONTENT_TYPE',
       '',
       'CONTENT_LENGTH',
@@ -91,8 +102,16 @@ describe('scopeFromVariableList', () => {
     expect(scope.headers).toEqual([['host', 'h']]);
   });
 
+  it('REQUEST_METHOD must be there (RFC 3875 section 4.1.12): ERR_BAD_REQUEST, status 400', () => {
+    expect(() => scopeFromVariableList(['REQUEST_URI', '/x'])).toThrow(
+      expect.objectContaining({ code: 'ERR_BAD_REQUEST', status: 400 }),
+    );
+  });
+
   it('a wire variable named portico.url_scheme does not set the scheme', () => {
-    expect(scopeFromVariableList(['portico.url_scheme', 'https']).scheme).toBe('http');
+    expect(scopeFromVariableList(['REQUEST_METHOD', 'GET', 'portico.url_scheme', 'https']).scheme).toBe(
+      'http',
+    );
     expect(scopeFromEnviron({ 'portico.url_scheme': 'https' }).scheme).toBe('https');
   });
 });

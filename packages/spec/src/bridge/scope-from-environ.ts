@@ -5,6 +5,7 @@
  * @module
  */
 import type { ByteString, Extensions, Header, HTTPScope, SpecInfo, State } from '../async-types.js';
+import { PorticoError } from '../errors.js';
 import { decodePath, splitRootPath } from '../path.js';
 
 /** Options of {@link scopeFromEnviron}. */
@@ -308,10 +309,20 @@ export function scopeFromEnviron(
  * params: a scope keeps repeated fields); and `SCRIPT_NAME` and `PATH_INFO` are decoded from UTF-8
  * (an environ holds them decoded). Written as one pass over the list, without an intermediate
  * object: it runs for every request.
+ *
+ * @throws PorticoError `ERR_BAD_REQUEST` (status 400) when `REQUEST_METHOD` is missing (RFC 3875
+ *   section 4.1.12: it MUST be set)
  */
 export function scopeFromVariableList(list: readonly string[], options?: ScopeFromEnvironOptions): HTTPScope {
   const fields = emptyFields();
   for (let i = 0; i + 1 < list.length; i += 2) takeVariable(fields, list[i]!, list[i + 1]!);
+  if (fields.method === undefined) {
+    // RFC 3875 section 4.1.12: REQUEST_METHOD MUST be set. A front end that sends none (nginx with
+    // no scgi_param lines) gives the app nothing to tell a POST from a GET.
+    throw new PorticoError('ERR_BAD_REQUEST', 'REQUEST_METHOD is missing from the CGI variables', {
+      status: 400,
+    });
+  }
   if (fields.scriptName !== undefined) fields.scriptName = decodeUtf8(fields.scriptName);
   if (fields.pathInfo !== undefined) fields.pathInfo = decodeUtf8(fields.pathInfo);
   fields.urlScheme = undefined; // a wire variable named portico.url_scheme is not the environ key
