@@ -8,9 +8,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from './fastcgi/backends.js';
+import { LOAD_OPTIONS, loadSettings, names, positive } from './fastcgi/options.js';
 import { helloPart, memoryPart, transferPart } from './fastcgi/parts.js';
 import { helloCells, memoryCells, transferCells } from './fastcgi/report.js';
 import { curlVersion } from './fastcgi/transfer.js';
@@ -37,17 +38,9 @@ const USAGE = `Usage: pnpm bench:fastcgi [options]
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10s' },
-    warmup: { type: 'string' },
-    connections: { type: 'string', default: '50' },
-    threads: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '1' },
-    pick: { type: 'string', default: 'best' },
-    only: { type: 'string' },
+    ...LOAD_OPTIONS,
     parts: { type: 'string' },
     'idle-connections': { type: 'string', default: '1000' },
-    'no-pin': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
@@ -64,9 +57,12 @@ try {
 
 async function main() {
   const s = settings();
-  const names = BACKENDS.map((b) => b.name);
-  const only = list('only', names);
-  const parts = list('parts', PARTS);
+  const only = names(
+    'only',
+    values.only,
+    BACKENDS.map((b) => b.name),
+  );
+  const parts = names('parts', values.parts, PARTS);
   const selected = BACKENDS.filter((b) => only.includes(b.name));
 
   const tools = [wrkVersion(), curlVersion()];
@@ -148,48 +144,8 @@ ${notes.length > 0 ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` 
 
 /** @returns {import('./fastcgi/parts.js').Settings} */
 function settings() {
-  const duration = values.duration ?? '10s';
-  const warmup = values.warmup ?? duration;
-  for (const [name, v] of /** @type {const} */ ([
-    ['duration', duration],
-    ['warmup', warmup],
-  ])) {
-    if (!/^\d+(?:\.\d+)?[smh]?$/.test(v)) throw new Error(`--${name}: expected a time like 10s, got ${v}`);
-  }
-  const pick = values.pick;
-  if (pick !== 'best' && pick !== 'median') throw new Error(`--pick: expected best or median, got ${pick}`);
-  const pin =
-    !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined;
   return {
-    duration,
-    warmup,
-    connections: positive('connections'),
-    threads: positive('threads'),
-    rounds: positive('rounds'),
-    pick,
-    idleConnections: positive('idle-connections'),
-    pin,
+    ...loadSettings(values, 50),
+    idleConnections: positive('idle-connections', values['idle-connections']),
   };
-}
-
-/**
- * The names given to `--only`/`--parts`, checked against `known` (all of them when absent).
- * @param {'only' | 'parts'} option
- * @param {string[]} known
- */
-function list(option, known) {
-  const given = values[option]?.split(',').map((x) => x.trim());
-  if (given === undefined) return known;
-  const unknown = given.filter((n) => !known.includes(n));
-  if (unknown.length > 0)
-    throw new Error(`--${option}: unknown ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return given;
-}
-
-/** @param {'connections' | 'threads' | 'rounds' | 'idle-connections'} name */
-function positive(name) {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name}: expected a positive integer, got ${values[name]}`);
-  return n;
 }

@@ -19,7 +19,8 @@ const PHP_FPM = '/usr/sbin/php-fpm8.2';
  * @typedef {object} BackendSpec
  * @property {string} name  short name, for `--only`
  * @property {string} label  what the tables show
- * @property {'fastcgi' | 'http'} protocol  how nginx talks to it (fastcgi_pass or proxy_pass)
+ * @property {'fastcgi' | 'scgi' | 'http'} protocol  how nginx talks to it (fastcgi_pass, scgi_pass
+ *   or proxy_pass)
  * @property {boolean} keepConn  whether nginx keeps its upstream connections open
  *   (`fastcgi_keep_conn on` / an HTTP/1.1 keepalive pool). Off for the two one-worker prefork
  *   backends (PHP-FPM, uWSGI): their only worker serves one connection at a time, so a connection
@@ -41,10 +42,10 @@ const PHP_FPM = '/usr/sbin/php-fpm8.2';
 
 /**
  * `portico serve` on the given adapter, NODE_ENV=production, no access log, server log at `warn`.
- * @param {'fastcgi' | 'http'} adapter
+ * @param {'fastcgi' | 'scgi' | 'http'} adapter
  * @returns {BackendSpec['start']}
  */
-function portico(adapter) {
+export function portico(adapter) {
   return async ({ cpu, app }) => {
     const port = await freePort();
     const file = app === 'hello' ? 'apps/hello-async.js' : 'apps/transfer-async.js';

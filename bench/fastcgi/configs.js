@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * The nginx and PHP-FPM configs of the FastCGI bench, written into a temp dir per run.
+ * The nginx and PHP-FPM configs of the FastCGI bench (and nginx's of the SCGI bench, bench/scgi.js),
+ * written into a temp dir per run.
  *
  * They live here rather than as templates of examples/deploy/{nginx,php-fpm}/ on purpose: the deploy
  * examples are what a user copies (access and error logs on, ordinary timeouts, request buffering
@@ -16,9 +17,13 @@
  * per backend. PHP-FPM gets SCRIPT_FILENAME (the script to run) and SCRIPT_NAME as the URI; the
  * others are mounted at the root: SCRIPT_NAME empty, PATH_INFO the whole path (CGI/1.1, RFC 3875
  * section 4.1.13).
+ *
+ * For SCGI (`scgi_param`) the same list, less CONTENT_LENGTH (nginx's scgi module puts it first in
+ * the header block by itself, as SCGI requires), plus `SCGI 1`, as Debian's /etc/nginx/scgi_params.
  * @param {string | null} scriptFilename  PHP-FPM's script, or null for an app mounted at /
+ * @param {'fastcgi' | 'scgi'} protocol
  */
-function fastcgiParams(scriptFilename) {
+function cgiParams(scriptFilename, protocol = 'fastcgi') {
   const script =
     scriptFilename === null
       ? ['SCRIPT_NAME ""', 'PATH_INFO $uri']
@@ -27,7 +32,7 @@ function fastcgiParams(scriptFilename) {
     'QUERY_STRING $query_string',
     'REQUEST_METHOD $request_method',
     'CONTENT_TYPE $content_type',
-    'CONTENT_LENGTH $content_length',
+    ...(protocol === 'fastcgi' ? ['CONTENT_LENGTH $content_length'] : ['SCGI 1']),
     ...script,
     'REQUEST_URI $request_uri',
     'DOCUMENT_URI $document_uri',
@@ -41,16 +46,17 @@ function fastcgiParams(scriptFilename) {
     'SERVER_PORT $server_port',
     'SERVER_NAME $server_name',
   ]
-    .map((p) => `      fastcgi_param ${p};`)
+    .map((p) => `      ${protocol}_param ${p};`)
     .join('\n');
 }
 
 /**
  * @typedef {object} NginxUpstream
- * @property {'fastcgi' | 'http'} protocol  fastcgi_pass or proxy_pass (HTTP/1.1)
+ * @property {'fastcgi' | 'scgi' | 'http'} protocol  fastcgi_pass, scgi_pass or proxy_pass (HTTP/1.1)
  * @property {number} port  the backend's port on 127.0.0.1
  * @property {boolean} keepConn  keep upstream connections open between requests (`keepalive` pool;
- *   for FastCGI also `fastcgi_keep_conn on`, the FCGI_KEEP_CONN flag)
+ *   for FastCGI also `fastcgi_keep_conn on`, the FCGI_KEEP_CONN flag). False for SCGI: it has no
+ *   keep-alive, the backend closes the connection after each response
  * @property {string | null} phpDir  for PHP-FPM: the directory of hello.php, download.php and
  *   upload.php (one location each); null for an app mounted at /
  */
@@ -73,7 +79,12 @@ export function nginxConf(o) {
       proxy_set_header Host $host;
       proxy_request_buffering off;
       proxy_max_temp_file_size 0;`
-      : `${fastcgiParams(script)}
+      : u.protocol === 'scgi'
+        ? `${cgiParams(script, 'scgi')}
+      scgi_pass backend;
+      scgi_request_buffering off;
+      scgi_max_temp_file_size 0;`
+        : `${cgiParams(script)}
       fastcgi_pass backend;
       fastcgi_keep_conn ${u.keepConn ? 'on' : 'off'};
       fastcgi_request_buffering off;
@@ -94,7 +105,7 @@ ${pass(`${u.phpDir}/${file}`)}
     }`,
           )
           .join('\n');
-  return `# nginx in front of one backend for bench/fastcgi.js (see bench/fastcgi/configs.js for why
+  return `# nginx in front of one backend for bench/fastcgi.js and bench/scgi.js (see bench/fastcgi/configs.js for why
 # these are not the templates of examples/deploy/nginx/).
 daemon off;
 master_process on;

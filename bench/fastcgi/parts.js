@@ -13,23 +13,17 @@ import { startStack } from './stack.js';
 import { download, upload, writeUploadFile } from './transfer.js';
 
 /**
- * The command line, checked.
- * @typedef {object} Settings
- * @property {string} duration
- * @property {string} warmup
- * @property {number} connections
- * @property {number} threads
- * @property {number} rounds
- * @property {'best' | 'median'} pick
- * @property {number} idleConnections
- * @property {boolean} pin
+ * The command line of bench/fastcgi.js, checked: the load settings and the idle connection count
+ * of the memory part.
+ * @typedef {import('./options.js').LoadSettings & { idleConnections: number }} Settings
  */
 
 /**
  * Hello world through nginx, wrk. Every backend (and its nginx) is started once and stays up, idle,
- * while the others are measured; the rounds interleave the backends, as bench/run.js does.
+ * while the others are measured; the rounds interleave the backends, as bench/run.js does. Used by
+ * bench/scgi.js as well (its backends are specs with protocol `scgi`).
  * @param {import('./backends.js').BackendSpec[]} selected
- * @param {Settings} s
+ * @param {import('./options.js').LoadSettings} s
  * @param {Map<string, string>} unavailable
  */
 export async function helloPart(selected, s, unavailable) {
@@ -220,10 +214,12 @@ export async function memoryPart(selected, s, unavailable) {
       continue;
     }
     try {
+      const protocol = spec.protocol;
+      if (protocol === 'scgi') throw new Error('SCGI keeps no connection open between requests');
       const result = await measureIdleConnections({
         port: backend.port,
         pid: backend.pid,
-        protocol: spec.protocol,
+        protocol,
         n: s.idleConnections,
       });
       process.stdout.write(`  ${spec.label}: ${result.perConnectionKiB.toFixed(1)} KiB per connection\n`);
@@ -246,15 +242,16 @@ export async function memoryPart(selected, s, unavailable) {
  * curl) on CPU 1, as bench/run.js pins server and wrk. With two CPUs one of them has to be shared;
  * sharing it between nginx and its backend measures the server side's cost per request as a whole
  * (a protocol that is cheaper for nginx to speak counts), and wrk never competes with either.
- * @param {Settings} s
+ * @param {{ pin: boolean }} s
  * @param {'backend' | 'nginx' | 'client'} who
+ * @returns {number | null}  the CPU, or null when not pinned
  */
-function cpuOf(s, who) {
+export function cpuOf(s, who) {
   if (!s.pin) return null;
   return who === 'client' ? 1 : 0;
 }
 
-/** @param {Settings} s */
+/** @param {import('./options.js').LoadSettings} s */
 function stackOptions(s) {
   return {
     cpus: { backend: cpuOf(s, 'backend'), nginx: cpuOf(s, 'nginx') },

@@ -12,8 +12,19 @@ export const REFERENCES = [
   { name: 'proxy', column: 'vs proxy_pass', target: 1.0 },
 ];
 
-/** The backend the targets are about. */
-const SUBJECT = 'portico';
+/**
+ * The backend the targets are about: its name, and how the verdict lines call it.
+ * @typedef {{ name: string, label: string }} Subject
+ */
+
+/** @type {Subject} */
+const SUBJECT = { name: 'portico', label: 'Portico FastCGI' };
+
+/**
+ * The references a subject is compared with: one ratio column each, and the target ratio of req/s
+ * (null: a column without a target).
+ * @typedef {{ name: string, column: string, target: number | null }} Reference
+ */
 
 /**
  * @typedef {object} HelloRun
@@ -29,19 +40,22 @@ const SUBJECT = 'portico';
  */
 
 /**
- * Cells of the hello table; `verdicts` holds one line per target of the Portico FastCGI row.
+ * Cells of the hello table; `verdicts` holds one line per target of the subject's row (Portico
+ * FastCGI unless bench/scgi.js names another subject and its references).
  * @param {HelloRow[]} rows
+ * @param {{ subject: Subject, references: Reference[] }} [o]
  * @returns {{ header: string[], cells: string[][], verdicts: string[] }}
  */
-export function helloCells(rows) {
+export function helloCells(rows, o = { subject: SUBJECT, references: REFERENCES }) {
+  const { references } = o;
   const rps = new Map(rows.map((r) => [r.spec.name, r.result?.wrk.requestsPerSec ?? null]));
   const header = ['backend (behind nginx)', 'req/s', 'p50', 'p99', 'errors', 'CPU backend', 'CPU nginx'];
-  header.push(...REFERENCES.map((r) => r.column), 'targets');
-  const subject = rps.get(SUBJECT);
+  header.push(...references.map((r) => r.column), 'targets');
+  const subject = rps.get(o.subject.name);
   const percent = (/** @type {number} */ f) => `${Math.round(f * 100)}%`;
   const cells = rows.map(({ spec, result: run }) => {
     if (run === null)
-      return [spec.label, 'not measured', '-', '-', '-', '-', '-', ...REFERENCES.map(() => '-'), ''];
+      return [spec.label, 'not measured', '-', '-', '-', '-', '-', ...references.map(() => '-'), ''];
     const result = run.wrk;
     return [
       spec.label,
@@ -51,29 +65,30 @@ export function helloCells(rows) {
       String(result.errors),
       percent(run.backendCpu),
       percent(run.nginxCpu),
-      ...REFERENCES.map((ref) => {
+      ...references.map((ref) => {
         const base = rps.get(ref.name);
         if (ref.name === spec.name) return '1.00x';
         return base === null || base === undefined ? '-' : `${(result.requestsPerSec / base).toFixed(2)}x`;
       }),
-      spec.name === SUBJECT ? targetSummary(result.requestsPerSec, rps) : '',
+      spec.name === o.subject.name ? targetSummary(result.requestsPerSec, rps, references) : '',
     ];
   });
   /** @type {string[]} */
   const verdicts = [];
   if (subject !== undefined) {
-    for (const ref of REFERENCES) {
+    for (const ref of references) {
+      if (ref.target === null) continue;
       const base = rps.get(ref.name);
       const label = rows.find((r) => r.spec.name === ref.name)?.spec.label ?? ref.name;
       if (base === undefined) continue; // not selected with --only
       if (subject === null || base === null) {
-        verdicts.push(`Portico FastCGI >= ${ref.target.toFixed(1)}x ${label}: not measured`);
+        verdicts.push(`${o.subject.label} >= ${ref.target.toFixed(1)}x ${label}: not measured`);
         continue;
       }
       const ratio = subject / base;
       const ok = ratio >= ref.target;
       verdicts.push(
-        `Portico FastCGI >= ${ref.target.toFixed(1)}x ${label}: ${ratio.toFixed(2)}x ${ok ? 'ok' : 'MISSED'}`,
+        `${o.subject.label} >= ${ref.target.toFixed(1)}x ${label}: ${ratio.toFixed(2)}x ${ok ? 'ok' : 'MISSED'}`,
       );
     }
   }
@@ -82,15 +97,18 @@ export function helloCells(rows) {
 
 /**
  * `PHP-FPM ok, uWSGI ok, node-fastcgi MISSED, proxy_pass ok` for the references that were measured.
- * @param {number} subject  Portico FastCGI's req/s
+ * @param {number} subject  the subject's req/s
  * @param {Map<string, number | null>} rps
+ * @param {Reference[]} references
  */
-function targetSummary(subject, rps) {
-  return REFERENCES.flatMap((ref) => {
-    const base = rps.get(ref.name);
-    if (base === null || base === undefined) return [];
-    return [`${ref.column.replace('vs ', '')} ${subject / base >= ref.target ? 'ok' : 'MISSED'}`];
-  }).join(', ');
+function targetSummary(subject, rps, references) {
+  return references
+    .flatMap((ref) => {
+      const base = rps.get(ref.name);
+      if (base === null || base === undefined || ref.target === null) return [];
+      return [`${ref.column.replace('vs ', '')} ${subject / base >= ref.target ? 'ok' : 'MISSED'}`];
+    })
+    .join(', ');
 }
 
 /**

@@ -11,11 +11,13 @@ export function mainHelp(version: string): string {
 
 Usage:
   portico serve <module>[:<export>] [options]   serve an app (see portico serve --help)
+  portico cgi <module>[:<export>] [options]     run an app as a CGI program (see portico cgi --help)
   portico --help                                show this help
   portico --version                             print the version
 
 Exit status: 0 after a clean shutdown, 1 when the server fails (e.g. lifespan startup failed,
-address in use), 2 for a usage error (unknown option, bad value, app module or export not found).
+address in use), 2 for a usage error (unknown option, bad value, app module or export not found);
+portico cgi: see portico cgi --help.
 `;
 }
 

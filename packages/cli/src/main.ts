@@ -5,8 +5,6 @@
  * @module
  */
 import { isPorticoError } from '@portico/spec';
-import { mainHelp } from './help.js';
-import { serveCommand } from './serve-command.js';
 import { cliVersion } from './version.js';
 
 /** Exit status of a usage error: bad option or value, app module/export missing or not an app. */
@@ -20,22 +18,26 @@ export const EXIT_FAILURE = 1;
  * usage error. Errors are written to stderr as one line `portico: <message>`; it never rejects.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
   try {
-    const [command, ...rest] = argv;
+    // Commands are loaded when run: `portico cgi` starts once per request and must not pay for the
+    // servers of `portico serve`.
     switch (command) {
       case 'serve':
-        return await serveCommand(rest);
+        return await (await import('./serve-command.js')).serveCommand(rest);
+      case 'cgi':
+        return await (await import('./cgi-command.js')).cgiCommand(rest);
       case '--help':
       case '-h':
       case 'help':
-        process.stdout.write(mainHelp(cliVersion()));
+        process.stdout.write((await import('./help.js')).mainHelp(cliVersion()));
         return 0;
       case '--version':
       case '-v':
         process.stdout.write(`${cliVersion()}\n`);
         return 0;
       case undefined:
-        process.stderr.write(mainHelp(cliVersion()));
+        process.stderr.write((await import('./help.js')).mainHelp(cliVersion()));
         return EXIT_USAGE;
       default:
         return fail(
@@ -49,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const usage = isPorticoError(err, 'ERR_INVALID_OPTION') || isPorticoError(err, 'ERR_APP_LOAD');
     const message = err instanceof Error ? err.message : String(err);
-    const hint = isPorticoError(err, 'ERR_INVALID_OPTION') ? 'portico serve --help' : undefined;
+    const hint = isPorticoError(err, 'ERR_INVALID_OPTION') ? `portico ${command} --help` : undefined;
     return fail(usage ? EXIT_USAGE : EXIT_FAILURE, message, hint);
   }
 }
