@@ -4,7 +4,7 @@
  * The hello app (apps/hello-async.js) as a CGI program through `runCGI` of @portico/cgi, for the CGI
  * bench (bench/cgi.js): the web server starts this script once per request.
  */
-import { runCGI } from '@portico/cgi';
+import { runCGI } from '@portico/cgi/program';
 import hello from './hello-async.js';
 
 await runCGI(hello);

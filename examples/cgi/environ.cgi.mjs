@@ -7,7 +7,7 @@
  *
  *   REQUEST_METHOD=GET SCRIPT_NAME=/cgi-bin/environ.cgi.mjs ./environ.cgi.mjs
  */
-import { runCGI } from '@portico/cgi';
+import { runCGI } from '@portico/cgi/program';
 
 /** @type {import('@portico/spec').SyncApp} */
 function environ(env, startResponse) {

@@ -8,7 +8,7 @@
  * Try it without a web server:
  *   REQUEST_METHOD=GET SCRIPT_NAME=/cgi-bin/hello.cgi.mjs PATH_INFO=/you ./hello.cgi.mjs
  */
-import { runCGI } from '@portico/cgi';
+import { runCGI } from '@portico/cgi/program';
 
 const encoder = new TextEncoder();
 

@@ -7,12 +7,13 @@
  *
  * @module
  */
-import { STATUS_CODES } from 'node:http';
+
 import type { HeaderList } from '@portico/spec';
+import { REASON_PHRASES } from './reason-phrases.js';
 
 const STATUS_LINES: string[] = [];
 for (let status = 100; status < 600; status++) {
-  STATUS_LINES[status] = `Status: ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  STATUS_LINES[status] = `Status: ${status} ${REASON_PHRASES[status] ?? 'Unknown'}\r\n`;
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { HeaderList } from '@portico/spec';
 import { PorticoError } from '@portico/spec';
 import { withHeader } from './response-headers.js';
@@ -49,9 +49,10 @@ function fileError(what: string, path: string, cause?: unknown): PorticoError {
  *   not a regular file (then the response is a 500), `ERR_CLIENT_DISCONNECTED` when the client left
  */
 export async function sendFile(sink: FileSink, path: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // Loaded when a file is sent, not at startup: a CGI program starts once per request.
+    handle = await (await import('node:fs/promises')).open(path, 'r');
   } catch (err) {
     return sink.fileFail(
       fileError(`cannot open: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path, err),

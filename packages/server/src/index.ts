@@ -46,6 +46,7 @@ export {
   type LogStream,
   silentLogger,
 } from './logger.js';
+export { REASON_PHRASES } from './reason-phrases.js';
 export {
   FIXED_RESPONSES,
   type FixedResponse,
