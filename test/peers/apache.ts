@@ -3,7 +3,8 @@
  * of a FastCGI responder (examples/deploy/apache/fastcgi.conf), and mod_authnz_fcgi asking a
  * FastCGI authorizer before serving a static directory (examples/deploy/apache/authorizer.conf);
  * as an SCGI front end with mod_proxy_scgi (scgi.conf); and running CGI programs from a cgi-bin
- * directory with mod_cgid (mpm_event) or mod_cgi (mpm_prefork) (cgi.conf). Started in the
+ * directory with mod_cgid (mpm_event) or mod_cgi (mpm_prefork) (cgi.conf), or one CGI program as
+ * an app mounted at a path (cgi-app.conf). Started in the
  * foreground on a free loopback port with its config, pid file and mutexes in a fresh temp dir.
  *
  * Apache will not serve as root (unless built with BIG_SECURITY_HOLE): its children run as
@@ -11,7 +12,7 @@
  * socket must be writable by www-data (php-fpm.ts makes its socket 0666).
  */
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FcgiBackend } from './backend.js';
 import { defaultCgiPath } from './cgi-bin.js';
 import { launch } from './launch.js';
@@ -193,6 +194,51 @@ export async function startApacheCgi(options: ApacheCgiOptions): Promise<Running
     options.module === 'cgid' ? ['-D', 'CGID'] : [],
     // mpm_prefork stops by sending SIGTERM to its whole process group (ap_unixd_killpg), which
     // in the foreground is the test runner's: it runs in a session of its own.
+    options.module === 'cgi',
+  );
+}
+
+/** Options of {@link startApacheCgiApp}. */
+export interface ApacheCgiAppOptions {
+  /**
+   * The CGI program serving every path under the mount (absolute path). It runs as www-data: it
+   * must be executable by www-data and every directory above it searchable; the harness makes its
+   * directory 0755.
+   */
+  program: string;
+  /** `cgid` (mpm_event + mod_cgid) or `cgi` (mpm_prefork + mod_cgi), as in {@link ApacheCgiOptions}. */
+  module: 'cgi' | 'cgid';
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path
+   * (percent-decoded, `%2F` kept); default `/` (SCRIPT_NAME empty). Other paths get Apache's 404.
+   */
+  rootPath?: string;
+  /** The PATH the program gets; default {@link defaultCgiPath}. */
+  path?: string;
+}
+
+/**
+ * Starts Apache running one CGI program as the app mounted at `rootPath` (ScriptAlias), with
+ * mod_cgi or mod_cgid, from examples/deploy/apache/cgi-app.conf. Resolves once Apache listens.
+ *
+ * @throws Error as {@link startApacheCgi}
+ */
+export async function startApacheCgiApp(options: ApacheCgiAppOptions): Promise<RunningApache> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  const path = options.path ?? defaultCgiPath();
+  for (const value of [options.program, root, path])
+    if (/["\\\r\n]/.test(value)) throw new Error(`not allowed in httpd.conf: ${JSON.stringify(value)}`);
+  chmodSync(dirname(options.program), 0o755);
+  return startWith(
+    'apache/cgi-app.conf',
+    {
+      // `/` maps every path below PROGRAM/ (PATH_INFO the whole path); a prefix maps itself too.
+      MOUNT: root === '' ? '/' : root,
+      PROGRAM_PATH: root === '' ? `${options.program}/` : options.program,
+      PROGRAM_DIR: dirname(options.program),
+      CGI_PATH: path,
+    },
+    options.module === 'cgid' ? ['-D', 'CGID'] : [],
     options.module === 'cgi',
   );
 }

@@ -1,7 +1,8 @@
 /**
  * nginx running CGI programs through fcgiwrap (Debian's fcgiwrap 1.1): fcgiwrap is a FastCGI
  * server that forks one CGI program per request, named by the SCRIPT_FILENAME param; nginx talks
- * FastCGI to it over a unix socket (examples/deploy/nginx/fcgiwrap.conf). Both run in the
+ * FastCGI to it over a unix socket (examples/deploy/nginx/fcgiwrap.conf for a directory of
+ * programs, fcgiwrap-app.conf for one program as an app mounted at a path). Both run in the
  * foreground with their sockets and config in one fresh temp dir; the programs run as root
  * (fcgiwrap's user here).
  *
@@ -13,7 +14,7 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultCgiPath } from './cgi-bin.js';
 import { fillTempDir, type Launched, launch } from './launch.js';
-import { startNginxWithTemplate } from './nginx.js';
+import { normalizeRootPath, startNginxWithTemplate } from './nginx.js';
 import { findBinary } from './peer.js';
 
 /** The fcgiwrap binary ('' when missing outside CI). */
@@ -56,11 +57,58 @@ export interface RunningNginxFcgiwrap {
  *   message holds its output); fcgiwrap is stopped again when nginx fails
  */
 export async function startNginxFcgiwrap(options: NginxFcgiwrapOptions): Promise<RunningNginxFcgiwrap> {
-  if (fcgiwrapBinary === '') throw new Error('fcgiwrap is not installed (apt-get install fcgiwrap)');
   const cgiBin = options.cgiBin.replace(/\/+$/, '');
   // It goes into the config unquoted, next to an nginx variable.
   if (!/^\/[A-Za-z0-9._/-]*$/.test(cgiBin))
     throw new Error(`cgiBin must be an absolute path of [A-Za-z0-9._/-]: ${JSON.stringify(cgiBin)}`);
+  return startPair(options, 'nginx/fcgiwrap.conf', { CGI_BIN: cgiBin });
+}
+
+/** Options of {@link startNginxFcgiwrapApp}. */
+export interface NginxFcgiwrapAppOptions {
+  /** The CGI program serving every path under the mount (absolute path of [A-Za-z0-9._/-]). */
+  program: string;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path (nginx's
+   * decoded `$uri`); default `/` (SCRIPT_NAME empty). Other paths get nginx's 404.
+   */
+  rootPath?: string;
+  /** As in {@link NginxFcgiwrapOptions}. */
+  processes?: number;
+  /** As in {@link NginxFcgiwrapOptions}. */
+  path?: string;
+}
+
+/**
+ * Starts fcgiwrap and nginx running one CGI program as the app mounted at `rootPath`, from
+ * examples/deploy/nginx/fcgiwrap-app.conf. Resolves once both listen.
+ *
+ * @throws Error as {@link startNginxFcgiwrap}, or when `program` or `rootPath` holds other
+ *   characters than [A-Za-z0-9._/-]
+ */
+export async function startNginxFcgiwrapApp(options: NginxFcgiwrapAppOptions): Promise<RunningNginxFcgiwrap> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  // Both go into the config unquoted (the root inside a regex: no regex characters but `.`).
+  for (const value of [options.program, root])
+    if (!/^(\/[A-Za-z0-9._/-]*)?$/.test(value))
+      throw new Error(`not an absolute path of [A-Za-z0-9._/-]: ${JSON.stringify(value)}`);
+  const escaped = root.replace(/\./g, '\\.');
+  return startPair(options, 'nginx/fcgiwrap-app.conf', {
+    PROGRAM: options.program,
+    LOCATION:
+      root === ''
+        ? '~ "^(?<script_name>)(?<path_info>/.*)$"'
+        : `~ "^(?<script_name>${escaped})(?<path_info>/.*)?$"`,
+  });
+}
+
+/** fcgiwrap (as {@link startNginxFcgiwrap} says), then nginx from `template` with `values`. */
+async function startPair(
+  options: { processes?: number; path?: string },
+  template: string,
+  values: Record<string, string>,
+): Promise<RunningNginxFcgiwrap> {
+  if (fcgiwrapBinary === '') throw new Error('fcgiwrap is not installed (apt-get install fcgiwrap)');
   const { dir, remove } = fillTempDir('fcgiwrap', (dir) => chmodSync(dir, 0o755));
   const socket = join(dir, 'fcgiwrap.sock');
   const processes = options.processes ?? 1;
@@ -78,10 +126,7 @@ export async function startNginxFcgiwrap(options: NginxFcgiwrapOptions): Promise
   );
   const fcgiwrap = group ? stoppingGroup(launched) : launched;
   try {
-    const nginx = await startNginxWithTemplate('nginx/fcgiwrap.conf', {
-      FCGIWRAP: `unix:${socket}`,
-      CGI_BIN: cgiBin,
-    });
+    const nginx = await startNginxWithTemplate(template, { ...values, FCGIWRAP: `unix:${socket}` });
     return {
       baseUrl: nginx.baseUrl,
       logs: () => `${nginx.logs()}${fcgiwrap.logs()}`,

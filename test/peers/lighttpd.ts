@@ -3,7 +3,8 @@
  * that runs on its own (examples/deploy/lighttpd/fastcgi.conf) or that lighttpd spawns itself
  * with the listening socket on fd 0 (bin-path.conf), and mod_fastcgi's authorizer mode in front
  * of a static directory (authorizer.conf); mod_scgi in front of an SCGI app (scgi.conf); mod_cgi
- * running CGI programs from a cgi-bin directory (cgi.conf). Started in the foreground
+ * running CGI programs from a cgi-bin directory (cgi.conf), or one CGI program as an app mounted
+ * at a path (cgi-app.conf). Started in the foreground
  * (`lighttpd -D`) on a free loopback port with its config in a fresh temp dir. lighttpd stays
  * root when `server.username` is not set, so no permissions need widening.
  */
@@ -169,6 +170,39 @@ export async function startLighttpdCgi(options: LighttpdCgiOptions): Promise<Run
   const cgiBin = quote(options.cgiBin.replace(/\/+$/, '')).slice(1, -1);
   const path = quote(options.path ?? defaultCgiPath()).slice(1, -1);
   return startWith('lighttpd/cgi.conf', () => ({ CGI_BIN: cgiBin, CGI_PATH: path }));
+}
+
+/** Options of {@link startLighttpdCgiApp}. */
+export interface LighttpdCgiAppOptions {
+  /** The CGI program serving every path under the mount (absolute path; runs as root here). */
+  program: string;
+  /**
+   * The mount prefix: SCRIPT_NAME is this prefix and PATH_INFO the rest of the path
+   * (percent-decoded, `%2F` too); default `/` (SCRIPT_NAME empty). Other paths get lighttpd's 404.
+   */
+  rootPath?: string;
+  /** The PATH the program gets (mod_setenv); default {@link defaultCgiPath}. */
+  path?: string;
+}
+
+/**
+ * Starts lighttpd running one CGI program as the app mounted at `rootPath` (mod_alias onto the
+ * program, mod_cgi), from examples/deploy/lighttpd/cgi-app.conf. Resolves once lighttpd listens.
+ *
+ * @throws Error as {@link startLighttpdFcgi}
+ */
+export async function startLighttpdCgiApp(options: LighttpdCgiAppOptions): Promise<RunningLighttpd> {
+  const root = normalizeRootPath(options.rootPath ?? '/');
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // The template has the quotes.
+  const inside = (value: string) => quote(value).slice(1, -1);
+  return startWith('lighttpd/cgi-app.conf', () => ({
+    // As in startLighttpdScgi: a regex, whose backslashes quote() would refuse.
+    URL_REGEX: root === '' ? '^/' : `^${escaped}(/|$)`,
+    MOUNT: inside(root === '' ? '/' : root),
+    PROGRAM_PATH: inside(root === '' ? `${options.program}/` : options.program),
+    CGI_PATH: inside(options.path ?? defaultCgiPath()),
+  }));
 }
 
 async function startWith(

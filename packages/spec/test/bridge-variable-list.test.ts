@@ -102,6 +102,31 @@ describe('scopeFromVariableList', () => {
     expect(scope.headers).toEqual([['host', 'h']]);
   });
 
+  it("after Apache's internal redirect (REDIRECT_URL set) the path is SCRIPT_NAME + PATH_INFO, not the first REQUEST_URI", () => {
+    const scope = scopeFromVariableList([
+      'REQUEST_METHOD',
+      'GET',
+      'REQUEST_URI',
+      '/app/go?x=1',
+      'SCRIPT_NAME',
+      '/app',
+      'PATH_INFO',
+      '/head',
+      'QUERY_STRING',
+      '',
+      'REDIRECT_URL',
+      '/app/go',
+      'REDIRECT_STATUS',
+      '200',
+    ]);
+    expect([scope.rootPath, scope.path, scope.rawPath, scope.queryString]).toEqual([
+      '/app',
+      '/head',
+      '/app/head',
+      '',
+    ]);
+  });
+
   it('REQUEST_METHOD must be there (RFC 3875 section 4.1.12): ERR_BAD_REQUEST, status 400', () => {
     expect(() => scopeFromVariableList(['REQUEST_URI', '/x'])).toThrow(
       expect.objectContaining({ code: 'ERR_BAD_REQUEST', status: 400 }),

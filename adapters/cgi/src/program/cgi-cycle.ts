@@ -71,7 +71,7 @@ export class CGICycle extends RequestCycle {
 
   constructor(ctx: CycleContext, isHead: boolean, streams: CGIStreams) {
     // No trailers (a CGI response has none) and no early hints.
-    super(ctx, isHead, streams.contentLength > 0, false);
+    super(ctx, isHead, streams.contentLength !== 0, false);
     this.nph = streams.nph;
     this.output = new Output(streams.stdout);
     this.body = new StdinBody(

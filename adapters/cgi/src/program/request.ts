@@ -20,7 +20,11 @@ export interface Refusal {
 
 /** The facts of a request that passed {@link checkRequest}. */
 export interface RequestFacts {
-  /** Body bytes on standard input: `CONTENT_LENGTH`, 0 when absent, empty or `-1`. */
+  /**
+   * Body bytes on standard input: `CONTENT_LENGTH`; 0 when absent, empty or `-1`, except -1 (read
+   * standard input to its end) when `HTTP_TRANSFER_ENCODING` says the front end passes a chunked
+   * body without a length (Apache).
+   */
   readonly contentLength: number;
 }
 
@@ -78,7 +82,11 @@ export function checkRequest(list: readonly string[]): RequestFacts | Refusal {
     }
   }
   const length = variableOf(list, 'CONTENT_LENGTH');
-  if (length === undefined || length === '' || length === '-1') return { contentLength: 0 };
+  if (length === undefined || length === '' || length === '-1') {
+    // RFC 3875: no CONTENT_LENGTH, no body. But Apache's mod_cgi and mod_cgid pass a chunked upload
+    // without one, saying so in HTTP_TRANSFER_ENCODING: the body is then standard input to its end.
+    return { contentLength: variableOf(list, 'HTTP_TRANSFER_ENCODING') === undefined ? 0 : -1 };
+  }
   if (!/^[0-9]{1,15}$/.test(length)) {
     return { reason: 'CONTENT_LENGTH is not a number', value: length, notCGI: false };
   }

@@ -22,6 +22,8 @@ import type { Logger } from '@portico/server';
 import type { Output } from './output.js';
 import { Spool } from './spool.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** Largest read, and largest piece handed to the app: 64 KiB. */
 const CHUNK = 64 * 1024;
 /** Read-ahead bytes kept in memory before the spool moves to a temp file: 1 MiB. */
@@ -45,6 +47,8 @@ export class StdinBody {
   private readonly tmpdir: string;
   /** Bytes of the body not yet read from the descriptor. */
   private remaining: number;
+  /** A body of no declared length ended while its last piece was not asked for yet. */
+  private endPending = false;
   /** The app is waiting for body bytes (reading started and not paused). */
   private wanted = false;
   /** A read is in flight. */
@@ -58,7 +62,8 @@ export class StdinBody {
 
   constructor(fd: number, length: number, sink: BodySink, output: Output, logger: Logger, tmpdir: string) {
     this.fd = fd;
-    this.remaining = length;
+    // -1: no length, standard input to its end (Apache's chunked uploads).
+    this.remaining = length < 0 ? Number.POSITIVE_INFINITY : length;
     this.sink = sink;
     this.output = output;
     this.logger = logger;
@@ -103,7 +108,11 @@ export class StdinBody {
     const spool = this.spool;
     while (this.wanted && spool !== null && spool.size > 0) {
       const piece = spool.shift(CHUNK);
-      this.sink.pushBody(piece, this.remaining > 0 || spool.size > 0);
+      this.sink.pushBody(piece, this.remaining > 0 || spool.size > 0 || this.endPending);
+    }
+    if (this.endPending && this.wanted && (spool === null || spool.size === 0) && !this.discarding) {
+      this.endPending = false;
+      this.sink.pushBody(EMPTY, false);
     }
     if (this.reading || this.remaining === 0) return;
     if (this.wanted || this.output.busy) this.read();
@@ -129,6 +138,13 @@ export class StdinBody {
       return;
     }
     this.retryDelay = 0;
+    if (err === null && n === 0 && this.remaining === Number.POSITIVE_INFINITY) {
+      // The end of a body of no declared length.
+      this.remaining = 0;
+      this.endPending = true;
+      this.pump();
+      return;
+    }
     if (err !== null || n === 0) {
       this.endedShort(err);
       return;

@@ -233,7 +233,7 @@ describe('streaming and backpressure', () => {
     expect(hash.digest('hex')).toBe(expected.digest('hex'));
     await res.finished;
     // The program's stderr line may come after its last stdout bytes.
-    await expect.poll(written).toBe(true);
+    await expect.poll(written, { timeout: 10_000 }).toBe(true);
   });
 
   rule('SRV-CGI-8', 'the request body is pulled only as fast as the program reads it', async () => {

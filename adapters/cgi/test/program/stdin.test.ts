@@ -83,6 +83,21 @@ describe('exactly CONTENT_LENGTH bytes of standard input', () => {
     expect(jsonBody(run)).toMatchObject({ length: 0, events: 1 });
   });
 
+  rule(
+    'SRV-CGI-2',
+    'no CONTENT_LENGTH but HTTP_TRANSFER_ENCODING (Apache passes a chunked upload so): stdin to its end',
+    async () => {
+      const body = randomBytes(300_000);
+      const path = file('chunked-body', body);
+      const run = await runCGIProgram(
+        cgiEnv({ REQUEST_METHOD: 'PUT', PATH_INFO: '/echo', HTTP_TRANSFER_ENCODING: 'chunked' }),
+        { kind: 'pipe', file: path },
+      );
+      expect(run.status).toBe(0);
+      expect(jsonBody(run)).toMatchObject({ length: body.length, sha256: sha256(body) });
+    },
+  );
+
   rule('SRV-CGI-2', 'no CONTENT_LENGTH is no body: stdin is not read at all', async () => {
     const path = file('unread', Buffer.from('data the web server did not declare'));
     const fd = openSync(path, 'r');

@@ -96,6 +96,11 @@ interface CGIFields {
   serverName: string | undefined;
   serverPort: string | undefined;
   state: unknown;
+  /**
+   * `REDIRECT_URL` was set: Apache's internal redirect (a CGI local redirect), whose second request
+   * keeps the first one's REQUEST_URI; SCRIPT_NAME and PATH_INFO are the new path.
+   */
+  redirected: boolean;
   /** `HTTP_*` variables as header pairs, in order; a name sent twice gives two pairs. */
   headers: Header[];
 }
@@ -117,6 +122,7 @@ function emptyFields(): CGIFields {
     serverName: undefined,
     serverPort: undefined,
     state: undefined,
+    redirected: false,
     headers: [],
   };
 }
@@ -182,6 +188,9 @@ function takeVariable(fields: CGIFields, key: string, value: string): void {
     case 'SERVER_PORT':
       fields.serverPort = value;
       return;
+    case 'REDIRECT_URL':
+      fields.redirected = true;
+      return;
     case 'HTTP_TRANSFER_ENCODING':
     case 'HTTP_CONTENT_LENGTH':
       return;
@@ -203,7 +212,7 @@ function buildScope(f: CGIFields, options: ScopeFromEnvironOptions | undefined):
   while (rootPath.endsWith('/')) rootPath = rootPath.slice(0, -1);
   if (rootPath !== '' && !rootPath.startsWith('/')) rootPath = `/${rootPath}`;
 
-  const requestURI = f.requestURI;
+  const requestURI = f.redirected ? undefined : f.requestURI;
   let rawPath: string;
   let path: string;
   let uriQuery = '';
@@ -271,7 +280,8 @@ function buildScope(f: CGIFields, options: ScopeFromEnvironOptions | undefined):
  * Builds an HTTP scope from an environ (the reverse of `environFromScope`):
  * - `method` = `REQUEST_METHOD` (default `GET`); `rootPath` = `SCRIPT_NAME` (or the `rootPath`
  *   option) without a trailing `/`;
- * - when `REQUEST_URI` is present: `rawPath` = its path (before `?`; an absolute-form URI loses its
+ * - when `REQUEST_URI` is present (and no `REDIRECT_URL`, which marks Apache's internal redirect,
+ *   whose REQUEST_URI is the first request's): `rawPath` = its path (before `?`; an absolute-form URI loses its
  *   scheme and authority), `path` = `decodePath(rawPath)` with `rootPath` removed by `splitRootPath`
  *   (spec/servers.md "rootPath"); otherwise `rawPath` = `SCRIPT_NAME + PATH_INFO` re-encoded with
  *   {@link encodePath} and `path` = `PATH_INFO`;
