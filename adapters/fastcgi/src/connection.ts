@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
-import { cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
+import { CGIExtension, cgiResponseHead, FIXED_RESPONSES, ResponseState, variableOf } from '@portico/server';
 import type { AsyncApp, Extensions, FastCGIInfo, HTTPScope, State } from '@portico/spec';
 import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { BodySpool } from './body-spool.js';
@@ -21,7 +21,7 @@ import {
   type NameValuePair,
 } from './name-value.js';
 import type { ResolvedOptions } from './options.js';
-import { CGIExtension, declaredLength, variableOf } from './params.js';
+import { declaredLength } from './params.js';
 import {
   FCGI_ABORT_REQUEST,
   FCGI_AUTHORIZER,

@@ -21,7 +21,7 @@ export {
   type NameValuePair,
 } from './name-value.js';
 export { type FastCGIServerOptions, parseWebServerAddrs } from './options.js';
-export { type CGIVariables, declaredLength, variableOf, variablesFromList } from './params.js';
+export { type CGIVariables, declaredLength } from './params.js';
 export * from './protocol.js';
 export {
   type BeginRequestBody,

@@ -4,8 +4,7 @@
  * @module
  */
 import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
-import { parseBind, resolveLimits, silentLogger } from '@portico/server';
-import { normalizeRootPath, PorticoError } from '@portico/spec';
+import { invalidOption, resolveServerOptions } from '@portico/server';
 
 /**
  * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. The limits shared
@@ -99,9 +98,7 @@ export interface ResolvedOptions extends Limits {
   readonly accessLog: ((entry: AccessLogEntry) => void) | null;
 }
 
-function invalid(message: string, value?: unknown): PorticoError {
-  return new PorticoError('ERR_INVALID_OPTION', message, { expose: true, value, rule: 'SRV-LIMIT-1' });
-}
+const invalid = invalidOption;
 
 function count(
   options: FastCGIServerOptions,
@@ -142,38 +139,13 @@ export function parseWebServerAddrs(value: string | readonly string[]): Set<stri
  * @throws PorticoError `ERR_INVALID_OPTION` naming the option and the value
  */
 export function resolveOptions(options: FastCGIServerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object', options);
-  const limits = resolveLimits({ keepAliveTimeout: 0, ...options });
-  const bindList = options.bind ?? ['127.0.0.1:9000'];
-  if (!Array.isArray(bindList) || bindList.length === 0)
-    throw invalid('option bind must be a non-empty array of addresses', bindList);
-  const binds = bindList.map((b) => parseBind(b));
-  let rootPath: string | null = null;
-  if (options.rootPath !== undefined) {
-    if (typeof options.rootPath !== 'string')
-      throw invalid('option rootPath must be a string', options.rootPath);
-    try {
-      rootPath = normalizeRootPath(options.rootPath);
-    } catch (err) {
-      throw invalid(`option rootPath: ${(err as Error).message}`, options.rootPath);
-    }
-  }
+  // keepAliveTimeout defaults to 0 here: the web server owns its pool of kept connections.
+  const common = resolveServerOptions(options, '127.0.0.1:9000', { keepAliveTimeout: 0 });
   const multiplex = options.multiplex ?? true;
   if (typeof multiplex !== 'boolean') throw invalid('option multiplex must be a boolean', multiplex);
-  const lifespan = options.lifespan ?? 'auto';
-  if (lifespan !== 'auto' && lifespan !== 'on' && lifespan !== 'off')
-    throw invalid(`option lifespan must be auto, on or off, got ${JSON.stringify(lifespan)}`, lifespan);
-  const logger = options.logger ?? silentLogger;
-  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')
-    throw invalid('option logger must have debug, info, warn and error methods', logger);
-  const accessLog = options.accessLog ?? null;
-  if (accessLog !== null && typeof accessLog !== 'function')
-    throw invalid('option accessLog must be a function', accessLog);
   const addrs = options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS;
   return {
-    ...limits,
-    binds,
-    rootPath,
+    ...common,
     multiplex,
     maxRequests: count(options, 'maxRequests', 1024, 1),
     maxRequestsPerConnection: count(options, 'maxRequestsPerConnection', 0, 0),
@@ -183,16 +155,5 @@ export function resolveOptions(options: FastCGIServerOptions = {}): ResolvedOpti
       addrs === undefined || (typeof addrs === 'string' && addrs.trim() === '')
         ? null
         : parseWebServerAddrs(addrs),
-    socketMode: socketModeOf(options.socketMode),
-    lifespan,
-    logger,
-    accessLog,
   };
-}
-
-function socketModeOf(mode: unknown): number | null {
-  if (mode === undefined) return null;
-  if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777)
-    throw invalid('option socketMode must be permission bits 0..0o777', mode);
-  return mode;
 }

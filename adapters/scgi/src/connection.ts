@@ -7,8 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
-import { cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
-import type { AsyncApp, CGIInfo, HTTPScope, State } from '@portico/spec';
+import { CGIExtension, cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
+import type { AsyncApp, HTTPScope, State } from '@portico/spec';
 import { isPorticoError, scopeFromVariableList } from '@portico/spec';
 import { type SCGIHead, SCGIHeadParser } from './netstring.js';
 import type { ResolvedOptions } from './options.js';
@@ -26,35 +26,6 @@ export interface Core extends CycleContext {
   /** A coarse clock (ms), advanced by the server's sweep. */
   now: number;
   onProgress: (() => void) | null;
-}
-
-/**
- * The `cgi` extension of a request (spec/extensions.md section 6): the variables, built when first
- * read. A name sent twice keeps its last value, except `HTTP_*` (repeated header fields), joined
- * with `", "` (`"; "` for `HTTP_COOKIE`), as in the FastCGI adapter.
- */
-class CGIExtension implements CGIInfo {
-  private readonly list: readonly string[];
-  private built: Record<string, string> | null = null;
-  constructor(list: readonly string[]) {
-    this.list = list;
-  }
-  get variables(): Record<string, string> {
-    if (this.built === null) {
-      const vars: Record<string, string> = Object.create(null);
-      const list = this.list;
-      for (let i = 0; i + 1 < list.length; i += 2) {
-        const name = list[i]!;
-        const prior = vars[name];
-        vars[name] =
-          prior !== undefined && name.startsWith('HTTP_')
-            ? `${prior}${name === 'HTTP_COOKIE' ? '; ' : ', '}${list[i + 1]!}`
-            : list[i + 1]!;
-      }
-      this.built = vars;
-    }
-    return this.built;
-  }
 }
 
 /** One SCGI connection and its one request. */

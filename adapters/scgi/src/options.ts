@@ -4,8 +4,7 @@
  * @module
  */
 import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
-import { parseBind, resolveLimits, silentLogger } from '@portico/server';
-import { normalizeRootPath, PorticoError } from '@portico/spec';
+import { resolveServerOptions } from '@portico/server';
 
 /**
  * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. The limits shared
@@ -53,43 +52,11 @@ export interface ResolvedOptions extends Limits {
   readonly accessLog: ((entry: AccessLogEntry) => void) | null;
 }
 
-function invalid(message: string, value?: unknown): PorticoError {
-  return new PorticoError('ERR_INVALID_OPTION', message, { expose: true, value, rule: 'SRV-LIMIT-1' });
-}
-
 /**
  * Fills in defaults and checks every option.
  *
  * @throws PorticoError `ERR_INVALID_OPTION` naming the option and the value
  */
 export function resolveOptions(options: SCGIServerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalid('options must be an object', options);
-  const limits = resolveLimits(options);
-  const bindList = options.bind ?? ['127.0.0.1:4000'];
-  if (!Array.isArray(bindList) || bindList.length === 0)
-    throw invalid('option bind must be a non-empty array of addresses', bindList);
-  const binds = bindList.map((b) => parseBind(b));
-  let rootPath: string | null = null;
-  if (options.rootPath !== undefined) {
-    if (typeof options.rootPath !== 'string')
-      throw invalid('option rootPath must be a string', options.rootPath);
-    try {
-      rootPath = normalizeRootPath(options.rootPath);
-    } catch (err) {
-      throw invalid(`option rootPath: ${(err as Error).message}`, options.rootPath);
-    }
-  }
-  const socketMode = options.socketMode ?? null;
-  if (socketMode !== null && (!Number.isInteger(socketMode) || socketMode < 0 || socketMode > 0o777))
-    throw invalid('option socketMode must be permission bits 0..0o777', socketMode);
-  const lifespan = options.lifespan ?? 'auto';
-  if (lifespan !== 'auto' && lifespan !== 'on' && lifespan !== 'off')
-    throw invalid(`option lifespan must be auto, on or off, got ${JSON.stringify(lifespan)}`, lifespan);
-  const logger = options.logger ?? silentLogger;
-  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function')
-    throw invalid('option logger must have debug, info, warn and error methods', logger);
-  const accessLog = options.accessLog ?? null;
-  if (accessLog !== null && typeof accessLog !== 'function')
-    throw invalid('option accessLog must be a function', accessLog);
-  return { ...limits, binds, rootPath, socketMode, lifespan, logger, accessLog };
+  return resolveServerOptions(options, '127.0.0.1:4000');
 }

@@ -23,6 +23,7 @@ export {
   type TCPBind,
   type UnixBind,
 } from './bind.js';
+export { CGIExtension, variableOf, variablesFromList } from './cgi-extension.js';
 export { cgiVariableName } from './cgi-names.js';
 export { cgiResponseHead } from './cgi-response-head.js';
 export {
@@ -56,6 +57,12 @@ export {
   withHeader,
   withoutHeader,
 } from './response-headers.js';
+export {
+  type CommonServerOptions,
+  invalidOption,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+} from './server-options.js';
 export {
   type SocketAdapter,
   type SocketConnection,

@@ -6,7 +6,7 @@
  */
 import type { CycleContext } from '@portico/server';
 import { cgiResponseHead, isBodylessStatus, RequestCycle, ResponseState } from '@portico/server';
-import type { CGIInfo, HeaderList } from '@portico/spec';
+import type { HeaderList } from '@portico/spec';
 import { Output } from './output.js';
 import { localRedirectPath, nphResponseHead } from './response-head.js';
 import { StdinBody } from './stdin.js';
@@ -23,40 +23,6 @@ export interface CGIStreams {
   readonly nph: boolean;
   /** Directory for read-ahead body bytes that do not fit in memory. */
   readonly tmpdir: string;
-}
-
-/**
- * The `cgi` extension (spec/extensions.md section 6): every variable of the environment, built when
- * first read; a name given twice keeps its last value, except `HTTP_*` (repeated header fields),
- * joined with `", "` (`"; "` for `HTTP_COOKIE`) as the FastCGI adapter does; `stderr` writes to the
- * program's standard error.
- */
-export class CGIExtension implements CGIInfo {
-  readonly stderr: (text: string) => void;
-  private readonly list: readonly string[];
-  private built: Record<string, string> | null = null;
-
-  constructor(list: readonly string[], stderr: (text: string) => void) {
-    this.list = list;
-    this.stderr = stderr;
-  }
-
-  get variables(): Record<string, string> {
-    if (this.built === null) {
-      const vars: Record<string, string> = Object.create(null);
-      const list = this.list;
-      for (let i = 0; i + 1 < list.length; i += 2) {
-        const name = list[i]!;
-        const prior = vars[name];
-        vars[name] =
-          prior !== undefined && name.startsWith('HTTP_')
-            ? `${prior}${name === 'HTTP_COOKIE' ? '; ' : ', '}${list[i + 1]!}`
-            : list[i + 1]!;
-      }
-      this.built = vars;
-    }
-    return this.built;
-  }
 }
 
 /** The request cycle of a CGI program. */

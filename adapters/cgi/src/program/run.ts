@@ -7,10 +7,10 @@
  */
 import { writeSync } from 'node:fs';
 import type { CycleContext, Lifespan, LifespanMode, Logger, LogLevel } from '@portico/server';
-import { createLogger, isLogLevel, resolveLimits } from '@portico/server';
+import { CGIExtension, createLogger, isLogLevel, resolveLimits } from '@portico/server';
 import type { App, AsyncApp, Receive, Scope, Send, State, SyncApp } from '@portico/spec';
 import { detectInterface, PorticoError, scopeFromVariableList } from '@portico/spec';
-import { CGICycle, CGIExtension, type CGIStreams } from './cgi-cycle.js';
+import { CGICycle, type CGIStreams } from './cgi-cycle.js';
 import { readProcessVariables, variableListOf } from './environment.js';
 import { checkRequest, isRefusal, variableOf } from './request.js';
 
