@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testApp } from '../../../packages/server/test/adapter-apps.js';
 import { FastCGIClient } from '../src/client.js';
 import { encodeRecord, FCGI_ABORT_REQUEST, FCGI_DATA, FCGI_GET_VALUES, FCGI_STDIN } from '../src/index.js';
-import { testApp } from './apps.js';
 import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
 
 let running: Running;

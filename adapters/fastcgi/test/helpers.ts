@@ -5,8 +5,11 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { AsyncApp } from '@portico/spec';
-import { validateAsync } from '@portico/spec';
 import { memoryLogger } from '../../../packages/server/test/memory-logger.js';
+import {
+  type Running as StartedServer,
+  startValidated,
+} from '../../../packages/server/test/start-validated.js';
 import { parseCgiHead } from '../src/client.js';
 import {
   encodeBeginRequest,
@@ -27,22 +30,11 @@ import { decodeEndRequest } from '../src/record-codec.js';
 
 export { memoryLogger };
 
-export interface Running {
-  server: FastCGIServer;
-  port: number;
-  logger: ReturnType<typeof memoryLogger>;
-  /** Violations the validator reported (the app is wrapped in it). */
-  violations: string[];
-}
+export type Running = StartedServer<FastCGIServer>;
 
 /** Serves `app` (wrapped in the validator) on 127.0.0.1 with a free port; lifespan off unless given. */
-export async function start(app: AsyncApp, options: FastCGIServerOptions = {}): Promise<Running> {
-  const logger = memoryLogger();
-  const violations: string[] = [];
-  const checked = validateAsync(app, { onViolation: (err) => violations.push(err.message) });
-  const server = await serve(checked, { bind: ['127.0.0.1:0'], lifespan: 'off', logger, ...options });
-  const port = Number(/:(\d+)$/.exec(server.addresses[0]!)![1]);
-  return { server, port, logger, violations };
+export function start(app: AsyncApp, options: FastCGIServerOptions = {}): Promise<Running> {
+  return startValidated(serve, app, options);
 }
 
 /** The usual params of a GET, plus `extra`. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { syncToAsync } from '@portico/spec';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
 import { rule } from '../../../packages/server/test/rule.js';
 import { FastCGIClient } from '../src/client.js';
 import {
@@ -36,7 +37,6 @@ import {
   FCGI_UNKNOWN_TYPE,
   serve,
 } from '../src/index.js';
-import { seen, testApp } from './apps.js';
 import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
 
 let running: Running;

@@ -5,8 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testApp } from '../../../packages/server/test/adapter-apps.js';
 import { FastCGIClient } from '../src/client.js';
-import { testApp } from './apps.js';
 import { paramsOf, type Running, start } from './helpers.js';
 
 let running: Running;

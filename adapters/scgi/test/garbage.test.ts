@@ -5,9 +5,9 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testApp } from '../../../packages/server/test/adapter-apps.js';
 import { scgiRequest } from '../src/client.js';
 import { encodeSCGIHead } from '../src/index.js';
-import { testApp } from './apps.js';
 import { headersOf, RawConnection, type Running, start } from './helpers.js';
 
 let running: Running;

@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
 import { rule } from '../../../packages/server/test/rule.js';
 import { type SCGIRequest, scgiRequest } from '../src/client.js';
 import { serve } from '../src/index.js';
-import { seen, testApp } from './apps.js';
 import {
   headersOf,
   headOf,

@@ -7,9 +7,9 @@
 import type { AsyncApp } from '@portico/spec';
 import { syncToAsync } from '@portico/spec';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
 import { rule } from '../../../packages/server/test/rule.js';
 import { parseCGIResponse, type SCGIRequest, scgiRequest } from '../src/client.js';
-import { seen, testApp } from './apps.js';
 import {
   headersOf,
   headOf,
@@ -404,13 +404,13 @@ describe('responses', () => {
   });
 
   rule('SRV-RESP-1', 'HEAD: no body bytes, the length of the body the app sent kept', async () => {
-    const res = await scgiRequest(address(), { headers: headersOf('HEAD', '/hello') });
+    const res = await scgiRequest(address(), { headers: headersOf('HEAD', '/text') });
     expect(res.status).toBe(200);
     expect(res.body.length).toBe(0);
     expect(res.raw.toString('latin1')).toBe(
       'Status: 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 14\r\n\r\n',
     );
-    const full = await get('/hello');
+    const full = await get('/text');
     expect(full.body.toString()).toBe('Hello, world!\n');
   });
 });

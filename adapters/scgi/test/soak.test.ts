@@ -5,8 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testApp } from '../../../packages/server/test/adapter-apps.js';
 import { scgiRequest } from '../src/client.js';
-import { testApp } from './apps.js';
 import { headersOf, type Running, start } from './helpers.js';
 
 let running: Running;

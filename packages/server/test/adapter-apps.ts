@@ -1,4 +1,7 @@
-/** Apps the SCGI adapter tests serve; each route shows one behaviour. */
+/**
+ * The app the socket adapters' tests serve (FastCGI, SCGI); each route shows one behaviour. Routes
+ * that need an extension (`/filter`, `/authorize`, `/stderr`) are FastCGI's.
+ */
 import { createHash } from 'node:crypto';
 import type { AsyncApp, HTTPScope, Receive } from '@portico/spec';
 
@@ -17,9 +20,7 @@ async function readBody(receive: Receive): Promise<Buffer | null> {
   }
 }
 
-type Reply = { status: number; headers: [string, string][]; body: Buffer };
-
-function json(value: unknown): Reply {
+function json(value: unknown): { status: number; headers: [string, string][]; body: Buffer } {
   return {
     status: 200,
     headers: [['content-type', 'application/json']],
@@ -31,7 +32,7 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
   if (scope.type !== 'http') return;
   const s = scope as HTTPScope;
   const route = s.path;
-  const respond = async (r: Reply) => {
+  const respond = async (r: { status: number; headers: [string, string][]; body: Buffer }) => {
     await send({ type: 'http.response.start', status: r.status, headers: r.headers });
     await send({ type: 'http.response.body', body: r.body });
   };
@@ -45,6 +46,31 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
       await send({ type: 'http.response.body', body: Buffer.from('end\n') });
       return;
     }
+    case '/big': {
+      const body = Buffer.alloc(200_000);
+      for (let i = 0; i < body.length; i++) body[i] = i % 251;
+      await respond({ status: 200, headers: [['content-type', 'application/octet-stream']], body });
+      return;
+    }
+    case '/huge': {
+      // One send() of 8 MiB: on a shared connection it must not hold the other responses back. The
+      // pause lets the test's second request begin first (the connection is then shared).
+      await sleep(30);
+      await respond({ status: 200, headers: [], body: Buffer.alloc(8 << 20, 'h') });
+      return;
+    }
+    case '/small-later': {
+      await sleep(40);
+      await respond({ status: 200, headers: [], body: Buffer.from('small') });
+      return;
+    }
+    case '/text':
+      await respond({
+        status: 200,
+        headers: [['content-type', 'text/plain']],
+        body: Buffer.from('Hello, world!\n'),
+      });
+      return;
     case '/fail-before':
       throw new Error('boom before start');
     case '/fail-mid': {
@@ -73,12 +99,8 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
       await send({ type: 'http.response.body', body: Buffer.from('one'), moreBody: true });
       await send({ type: 'http.response.body', body: Buffer.from('two') });
       return;
-    case '/hello':
-      await respond({
-        status: 200,
-        headers: [['content-type', 'text/plain']],
-        body: Buffer.from('Hello, world!\n'),
-      });
+    case '/location200':
+      await respond({ status: 200, headers: [['location', '/elsewhere']], body: Buffer.from('here') });
       return;
     case '/redirect':
       await respond({
@@ -87,6 +109,11 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
         body: Buffer.alloc(0),
       });
       return;
+    case '/stderr': {
+      s.extensions.cgi?.stderr?.('a line for the error log\n');
+      await respond({ status: 200, headers: [], body: Buffer.from('ok') });
+      return;
+    }
     case '/wait-disconnect': {
       // Reads the body (or waits) until the client is gone.
       for (;;) {
@@ -97,11 +124,59 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
         }
       }
     }
+    case '/stream-until-gone': {
+      await send({ type: 'http.response.start', status: 200, headers: [] });
+      try {
+        for (let i = 0; i < 500; i++) {
+          await send({ type: 'http.response.body', body: Buffer.from(`chunk ${i}\n`), moreBody: true });
+          await sleep(10);
+        }
+        await send({ type: 'http.response.body', body: Buffer.alloc(0) });
+      } catch (err) {
+        seen.push({ path: route, event: (err as { code?: string }).code ?? String(err) });
+      }
+      return;
+    }
     case '/slow-reader': {
       await sleep(Number(new URLSearchParams(s.queryString).get('ms') ?? '300'));
       const body = await readBody(receive);
       if (body === null) return;
       await respond(json({ length: body.length, sha256: createHash('sha256').update(body).digest('hex') }));
+      return;
+    }
+    case '/filter': {
+      const body = await readBody(receive);
+      const data = s.extensions.fastcgi?.data;
+      const pieces: Uint8Array[] = [];
+      if (data !== undefined) {
+        for (;;) {
+          const piece = await data.receive();
+          pieces.push(piece.body);
+          if (!piece.moreBody) break;
+        }
+      }
+      await respond(
+        json({
+          role: s.extensions.fastcgi?.role,
+          stdin: body?.toString('latin1'),
+          data: Buffer.concat(pieces).toString('latin1').toUpperCase(),
+          length: data?.length,
+          lastModified: data?.lastModified,
+        }),
+      );
+      return;
+    }
+    case '/authorize': {
+      const token = s.headers.find(([n]) => n === 'x-token')?.[1];
+      if (token === 'good') {
+        await respond({ status: 200, headers: [['Variable-AUTH_USER', 'bob']], body: Buffer.alloc(0) });
+      } else {
+        await respond({
+          status: 403,
+          headers: [['content-type', 'text/plain']],
+          body: Buffer.from('no entry\n'),
+        });
+      }
       return;
     }
     default: {
@@ -120,6 +195,8 @@ export const testApp: AsyncApp = async (scope, receive, send) => {
           client: s.client,
           server: s.server,
           state: s.state,
+          role: s.extensions.fastcgi?.role,
+          requestId: s.extensions.fastcgi?.requestId,
           variables: s.extensions.cgi?.variables,
           bodyLength: body.length,
           body: body.length <= 64 ? body.toString('latin1') : undefined,
