@@ -31,10 +31,8 @@ import {
   FCGI_FILTER,
   FCGI_GET_VALUES,
   FCGI_GET_VALUES_RESULT,
-  FCGI_HEADER_LEN,
   FCGI_KEEP_CONN,
   FCGI_MAX_CONNS,
-  FCGI_MAX_CONTENT_LENGTH,
   FCGI_MAX_REQS,
   FCGI_MPXS_CONNS,
   FCGI_NULL_REQUEST_ID,
@@ -42,9 +40,7 @@ import {
   FCGI_PARAMS,
   FCGI_REQUEST_COMPLETE,
   FCGI_RESPONDER,
-  FCGI_STDERR,
   FCGI_STDIN,
-  FCGI_STDOUT,
   FCGI_UNKNOWN_ROLE,
 } from './protocol.js';
 import {
@@ -53,16 +49,12 @@ import {
   encodeEndRequest,
   encodeStream,
   encodeUnknownType,
-  paddingFor,
   RecordDecoder,
-  writeEndRequest,
-  writeHeader,
 } from './record-codec.js';
 import { FilterData, RequestSlot } from './request-slot.js';
+import { StdoutWriter } from './stdout-writer.js';
 
 const EMPTY = new Uint8Array(0);
-/** Responses up to this size go out as one buffer in one write; larger bodies are not copied. */
-const COPY_LIMIT = 16384;
 const ROLE_NAMES: Readonly<Record<number, 'responder' | 'authorizer' | 'filter'>> = {
   [FCGI_RESPONDER]: 'responder',
   [FCGI_AUTHORIZER]: 'authorizer',
@@ -109,10 +101,7 @@ export class Connection {
   /** Close once no request is left (FCGI_KEEP_CONN clear, request limit, shutdown). */
   private closeAfter = false;
   private pausedBy: RequestSlot | null = null;
-  private drainWaiters: FastCGICycle[] = [];
-  /** Requests of a shared connection with a body waiting for its turn (fair interleaving). */
-  private outgoing: RequestSlot[] = [];
-  private pumpScheduled = false;
+  private readonly writer: StdoutWriter;
   private closed = false;
 
   constructor(core: Core, socket: Socket, unixPath: string | null) {
@@ -121,10 +110,15 @@ export class Connection {
     this.unixPath = unixPath;
     this.lastIO = core.now;
     this.decoder = new RecordDecoder((type, id, content) => this.onRecord(type, id, content));
+    this.writer = new StdoutWriter(
+      socket,
+      () => this.closed,
+      (slot) => this.endSlot(slot),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.on('drain', () => this.onDrain());
+    socket.on('drain', () => this.writer.onDrain());
     socket.on('error', (err) =>
       this.core.logger.debug('connection error', { error: err.message, ...this.peer() }),
     );
@@ -294,6 +288,8 @@ export class Connection {
     let declared: number;
     try {
       const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      // `SRV-FCGI-8`: the list keeps every pair in order; scopeFromVariableList and the cgi extension
+      // keep the last value of a name sent twice, and make repeated HTTP_* names repeated headers.
       list = decodeNameValueList(bytes);
       declared = declaredLength(variableOf(list, 'CONTENT_LENGTH'));
     } catch (err) {
@@ -311,7 +307,7 @@ export class Connection {
     if (!hasBody) slot.stdinDone = true;
     const extensions: Extensions = {
       'http.response.pathsend': {},
-      cgi: new CGIExtension(list, (text: string) => this.writeStderr(slot, text)),
+      cgi: new CGIExtension(list, (text: string) => this.writer.stderr(slot, text)),
       fastcgi: this.fastcgiExtension(slot, list),
     };
     const state = core.lifespanState === null ? ({} as State) : { ...core.lifespanState };
@@ -429,119 +425,11 @@ export class Connection {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  /**
-   * Writes part of a response as FCGI_STDOUT records: `head` (a byte string) then `body`; when
-   * `end`, the empty FCGI_STDOUT that ends the stream and FCGI_END_REQUEST follow. Returns `false`
-   * when the socket's buffer is full (wait for drain).
-   */
+  /** See {@link StdoutWriter.write}. */
   writeResponse(slot: RequestSlot, head: string | null, body: Uint8Array, end: boolean): boolean {
     if (slot.ended || this.closed) return true;
-    const socket = this.socket;
-    const headLength = head === null ? 0 : head.length;
-    const length = headLength + body.length;
-    let ok: boolean;
-    if (length <= COPY_LIMIT) {
-      const pad = paddingFor(length);
-      const size = (length > 0 ? FCGI_HEADER_LEN + length + pad : 0) + (end ? 2 * FCGI_HEADER_LEN + 8 : 0);
-      const out = Buffer.allocUnsafe(size);
-      let at = 0;
-      if (length > 0) {
-        writeHeader(out, 0, FCGI_STDOUT, slot.id, length, pad);
-        if (head !== null) out.write(head, FCGI_HEADER_LEN, 'latin1');
-        if (body.length > 0) out.set(body, FCGI_HEADER_LEN + headLength);
-        at = FCGI_HEADER_LEN + length;
-        out.fill(0, at, at + pad);
-        at += pad;
-      }
-      if (end && slot.stderrUsed) socket.write(encodeStream(FCGI_STDERR, slot.id, EMPTY));
-      if (end) {
-        writeHeader(out, at, FCGI_STDOUT, slot.id, 0, 0);
-        writeEndRequest(out, at + FCGI_HEADER_LEN, slot.id, 0, FCGI_REQUEST_COMPLETE);
-      }
-      ok = size === 0 ? true : socket.write(out);
-    } else if (this.requests.size > 1 && body.length > FCGI_MAX_CONTENT_LENGTH) {
-      // A shared connection: the body goes out one record at a time, taking turns with the other
-      // responses, so one large send() does not hold the others back (fair interleaving).
-      if (head !== null) socket.write(encodeStream(FCGI_STDOUT, slot.id, Buffer.from(head, 'latin1')));
-      slot.outgoing = { body, from: 0, end, waiter: null };
-      this.outgoing.push(slot);
-      this.pump();
-      this.lastIO = this.core.now;
-      return slot.outgoing === null;
-    } else {
-      socket.cork();
-      if (head !== null) socket.write(encodeStream(FCGI_STDOUT, slot.id, Buffer.from(head, 'latin1')));
-      this.writeStdout(slot.id, body, 0, body.length);
-      if (end) this.writeTail(slot);
-      socket.uncork();
-      ok = !socket.writableNeedDrain;
-    }
     this.lastIO = this.core.now;
-    if (end) this.endSlot(slot);
-    return ok;
-  }
-
-  /** Writes `body[from..to)` as FCGI_STDOUT records of at most 65535 bytes, without copying it. */
-  private writeStdout(id: number, body: Uint8Array, from: number, to: number): void {
-    const socket = this.socket;
-    for (; from < to; from += FCGI_MAX_CONTENT_LENGTH) {
-      const n = Math.min(FCGI_MAX_CONTENT_LENGTH, to - from);
-      const pad = paddingFor(n);
-      const header = Buffer.allocUnsafe(FCGI_HEADER_LEN + pad);
-      writeHeader(header, 0, FCGI_STDOUT, id, n, pad);
-      header.fill(0, FCGI_HEADER_LEN);
-      socket.write(header.subarray(0, FCGI_HEADER_LEN));
-      socket.write(body.subarray(from, from + n));
-      if (pad > 0) socket.write(header.subarray(FCGI_HEADER_LEN));
-    }
-  }
-
-  /** The end of a response: the empty FCGI_STDERR (if it was used) and FCGI_STDOUT, FCGI_END_REQUEST. */
-  private writeTail(slot: RequestSlot): void {
-    if (slot.stderrUsed) this.socket.write(encodeStream(FCGI_STDERR, slot.id, EMPTY));
-    const tail = Buffer.allocUnsafe(2 * FCGI_HEADER_LEN + 8);
-    writeHeader(tail, 0, FCGI_STDOUT, slot.id, 0, 0);
-    writeEndRequest(tail, FCGI_HEADER_LEN, slot.id, 0, FCGI_REQUEST_COMPLETE);
-    this.socket.write(tail);
-  }
-
-  /**
-   * Writes queued response bodies of a shared connection: one record per queued response per turn,
-   * then the event loop runs (other apps get to send) before the next turn, or `drain` when the
-   * socket is full.
-   */
-  private pump(): void {
-    this.pumpScheduled = false;
-    const socket = this.socket;
-    let turn = this.outgoing.length;
-    while (turn-- > 0 && !this.closed && !socket.writableNeedDrain) {
-      const slot = this.outgoing.shift()!;
-      const job = slot.outgoing!;
-      const to = Math.min(job.from + FCGI_MAX_CONTENT_LENGTH, job.body.length);
-      this.writeStdout(slot.id, job.body, job.from, to);
-      job.from = to;
-      if (to < job.body.length) {
-        this.outgoing.push(slot);
-        continue;
-      }
-      slot.outgoing = null;
-      if (job.end) {
-        this.writeTail(slot);
-        this.endSlot(slot);
-      }
-      if (job.waiter !== null) job.waiter.drained();
-    }
-    if (this.outgoing.length > 0 && !this.closed && !socket.writableNeedDrain && !this.pumpScheduled) {
-      this.pumpScheduled = true;
-      setImmediate(() => this.pump());
-    }
-  }
-
-  /** Writes text of the app's error stream as FCGI_STDERR records (section 5.3), UTF-8. */
-  private writeStderr(slot: RequestSlot, text: string): void {
-    if (slot.ended || this.closed || text.length === 0) return;
-    slot.stderrUsed = true;
-    this.socket.write(encodeStream(FCGI_STDERR, slot.id, Buffer.from(text, 'utf8')));
+    return this.writer.write(slot, head, body, end, this.requests.size > 1);
   }
 
   /** Writes a few records not tied to a response (END_REQUEST of a refusal, management replies). */
@@ -558,18 +446,7 @@ export class Connection {
   }
 
   awaitDrain(cycle: FastCGICycle): void {
-    // A body still queued for its turn: the cycle goes on once it is all written.
-    const job = cycle.slot.outgoing;
-    if (job !== null) job.waiter = cycle;
-    else this.drainWaiters.push(cycle);
-  }
-
-  private onDrain(): void {
-    if (!this.pumpScheduled) this.pump();
-    const waiters = this.drainWaiters;
-    if (waiters.length === 0) return;
-    this.drainWaiters = [];
-    for (const cycle of waiters) cycle.drained();
+    this.writer.awaitDrain(cycle);
   }
 
   // ---- request body flow control -------------------------------------------------------------
@@ -641,11 +518,7 @@ export class Connection {
     if (slot.ended) return;
     slot.ended = true;
     if (this.requests.get(slot.id) === slot) this.requests.delete(slot.id);
-    if (slot.outgoing !== null) {
-      slot.outgoing = null;
-      const at = this.outgoing.indexOf(slot);
-      if (at >= 0) this.outgoing.splice(at, 1);
-    }
+    this.writer.forget(slot);
     const core = this.core;
     core.inFlight--;
     this.served++;
@@ -707,8 +580,7 @@ export class Connection {
       this.endSlot(slot);
       if (cycle !== null && cycle.response < ResponseState.Done) cycle.clientDisconnected();
     }
-    for (const cycle of this.drainWaiters) cycle.clientDisconnected();
-    this.drainWaiters = [];
+    for (const cycle of this.writer.takeWaiters()) cycle.clientDisconnected();
     if (core.onProgress !== null) core.onProgress();
   }
 
