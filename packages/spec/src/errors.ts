@@ -22,6 +22,8 @@
  *   (`@portico/scgi`; `status` 400 or 431).
  * - `ERR_CGI_BAD_RESPONSE`: a CGI program's output that is not a CGI response (`cgiHost`: 502).
  * - `ERR_CGI_STOPPED`: a CGI program stopped by the host (timeout, client gone, shutdown).
+ * - `ERR_MIDDLEWARE_MISUSE`: a middleware stack built wrongly: an argument that is not a function, an
+ *   app that is not an app, or a middleware factory that was not called (`@portico/middleware`).
  */
 export type ErrorCode =
   | 'ERR_SPEC_VIOLATION'
