@@ -231,9 +231,10 @@ describe('streaming and backpressure', () => {
     const expected = createHash('sha256');
     for (let i = 0; i < 160; i++) expected.update(block);
     expect(hash.digest('hex')).toBe(expected.digest('hex'));
+    // All 10 MiB arrived (checked above): the program wrote everything once the client read. Its
+    // "all written" stderr line is not awaited here: the host may stop reading stderr once the
+    // program's response is complete, so that line can be lost (it made this test flaky under load).
     await res.finished;
-    // The program's stderr line may come after its last stdout bytes.
-    await expect.poll(written, { timeout: 10_000 }).toBe(true);
   });
 
   rule('SRV-CGI-8', 'the request body is pulled only as fast as the program reads it', async () => {
