@@ -5,7 +5,7 @@
  */
 
 import { type App, type AsyncApp, asyncApp, PorticoError } from '@portico/spec';
-import { toAsyncApp } from '../compose/mount.js';
+import { notFound, toAsyncApp } from '../compose/mount.js';
 
 const HOST = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/;
 
@@ -66,17 +66,7 @@ export function hosts(table: Readonly<Record<string, App>>, fallback?: App): Asy
       }
       if (app !== undefined) return app(scope, receive, send);
       if (other !== undefined) return other(scope, receive, send);
-      if (scope.type === 'websocket') return send({ type: 'websocket.close', code: 1000 });
-      const body = new TextEncoder().encode('Not Found');
-      await send({
-        type: 'http.response.start',
-        status: 404,
-        headers: [
-          ['content-type', 'text/plain; charset=utf-8'],
-          ['content-length', String(body.length)],
-        ],
-      });
-      return send({ type: 'http.response.body', body });
+      return notFound(scope, receive, send);
     }
     if (other !== undefined) return other(scope, receive, send);
     throw new PorticoError(
