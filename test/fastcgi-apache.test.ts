@@ -18,7 +18,6 @@ import {
   type FastCGIServer,
   FCGI_AUTHORIZER,
   FCGI_BEGIN_REQUEST,
-  FCGI_END_REQUEST,
   FCGI_KEEP_CONN,
   FCGI_PARAMS,
   FCGI_STDIN,
@@ -26,11 +25,10 @@ import {
 } from '@portico/fastcgi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { conformanceApp } from './conformance/apps.js';
 import { fetchJSON, fetchRaw, headerOf } from './conformance/client.js';
 import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
-import { type Relay, startRelay } from './fastcgi-relay.js';
+import { type Relay, relayedAdapter, startRelay } from './fastcgi-relay.js';
 import {
   type AuthorizerSeen,
   authorizerApp,
@@ -129,47 +127,32 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
   );
 
   describe('FastCGI on the wire (a recording relay between Apache and the adapter)', () => {
-    let server: FastCGIServer;
-    let relay: Relay;
     let apache: RunningApache | undefined;
-
-    beforeAll(async () => {
-      server = await serve(conformanceApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
-      relay = await startRelay(parseBackend(server.addresses[0]!));
-    });
-    afterEach(async () => {
+    const wire = relayedAdapter(async () => {
       await apache?.stop();
       apache = undefined;
-      relay.reset();
     });
-    afterAll(async () => {
-      await relay?.close();
-      await server?.close();
-    });
-
-    const begins = () =>
-      relay.records.filter((r) => r.type === FCGI_BEGIN_REQUEST && r.direction === 'to-app');
-    const ends = () => relay.records.filter((r) => r.type === FCGI_END_REQUEST && r.direction === 'from-app');
+    const { begins, ends } = wire;
 
     rule(
       'SRV-FCGI-3',
       'enablereuse=on: FCGI_KEEP_CONN set, 10 requests over one kept connection',
       async () => {
-        apache = await startApacheFcgi({ backend: relay.address, enableReuse: true });
+        apache = await startApacheFcgi({ backend: wire.relay.address, enableReuse: true });
         for (let i = 0; i < 10; i++) {
           expect(await fetchJSON(apache.baseUrl, { path: `/scope/n${i}?i=${i}` })).toMatchObject({
             path: `/scope/n${i}`,
             queryString: `i=${i}`,
           });
         }
-        expect(relay.connections).toHaveLength(1);
+        expect(wire.relay.connections).toHaveLength(1);
         expect(begins().map((r) => [r.content!.readUInt16BE(0), r.content![2]! & FCGI_KEEP_CONN])).toEqual(
           Array(10).fill([1, FCGI_KEEP_CONN]),
         );
         expect(ends().map((r) => [r.content!.readUInt32BE(0), r.content![4]])).toEqual(
           Array(10).fill([0, 0]),
         );
-        expect(relay.connections[0]!.closedBy).toBe(null);
+        expect(wire.relay.connections[0]!.closedBy).toBe(null);
       },
     );
 
@@ -177,22 +160,22 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
       'SRV-FCGI-3',
       'enablereuse=off: no FCGI_KEEP_CONN, a connection per request, the adapter closes it',
       async () => {
-        apache = await startApacheFcgi({ backend: relay.address, enableReuse: false });
+        apache = await startApacheFcgi({ backend: wire.relay.address, enableReuse: false });
         for (let i = 0; i < 4; i++) {
           const res = await fetchRaw(apache.baseUrl, { path: '/head' });
           expect(res.status).toBe(200);
           expect(res.body.toString()).toBe('hello, head');
         }
-        expect(relay.connections).toHaveLength(4);
+        expect(wire.relay.connections).toHaveLength(4);
         expect(begins().map((r) => [r.conn, r.content![2]! & FCGI_KEEP_CONN])).toEqual(
-          relay.connections.map((c) => [c.id, 0]),
+          wire.relay.connections.map((c) => [c.id, 0]),
         );
-        await expect.poll(() => relay.connections.map((c) => c.closedBy)).toEqual(Array(4).fill('app'));
+        await expect.poll(() => wire.relay.connections.map((c) => c.closedBy)).toEqual(Array(4).fill('app'));
       },
     );
 
     it('params over 16 KiB come in several FCGI_PARAMS records of at most 16 KiB; the app gets every header', async () => {
-      apache = await startApacheFcgi({ backend: relay.address, enableReuse: true });
+      apache = await startApacheFcgi({ backend: wire.relay.address, enableReuse: true });
       // Apache's LimitRequestFieldSize is 8190 bytes a field: five fields of 7000 bytes.
       const big = Array.from(
         { length: 5 },
@@ -201,7 +184,7 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
       const scope = await fetchJSON(apache.baseUrl, { path: '/scope/big', headers: big });
       const headers = scope.headers as [string, string][];
       for (const [name, value] of big) expect(headers).toContainEqual([name.toLowerCase(), value]);
-      const params = relay.records.filter((r) => r.type === FCGI_PARAMS && r.direction === 'to-app');
+      const params = wire.relay.records.filter((r) => r.type === FCGI_PARAMS && r.direction === 'to-app');
       const sizes = params.map((r) => r.length);
       expect(sizes.length).toBeGreaterThanOrEqual(4); // >= 35000 bytes in records <= 16 KiB, then the empty one
       expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 1024);
@@ -213,7 +196,7 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
       'SRV-FCGI-7',
       'a chunked upload of 100 KiB: streamed with no CONTENT_LENGTH, read to the end of FCGI_STDIN',
       async () => {
-        apache = await startApacheFcgi({ backend: relay.address, enableReuse: true });
+        apache = await startApacheFcgi({ backend: wire.relay.address, enableReuse: true });
         const pieces = Array.from({ length: 10 }, (_, i) => Buffer.alloc(10 * 1024, 65 + i));
         const whole = Buffer.concat(pieces);
         const got = await fetchJSON(apache.baseUrl, {
@@ -227,11 +210,11 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
           length: whole.length,
           sha256: createHash('sha256').update(whole).digest('hex'),
         });
-        const [params] = paramsOf(relay.records);
+        const [params] = paramsOf(wire.relay.records);
         expect(params?.REQUEST_METHOD).toBe('PUT');
         expect(params).not.toHaveProperty('CONTENT_LENGTH');
         expect(params?.HTTP_TRANSFER_ENCODING).toBe('chunked');
-        const stdin = relay.records.filter((r) => r.type === FCGI_STDIN && r.direction === 'to-app');
+        const stdin = wire.relay.records.filter((r) => r.type === FCGI_STDIN && r.direction === 'to-app');
         expect(stdin.reduce((n, r) => n + r.length, 0)).toBe(whole.length);
         expect(stdin.at(-1)!.length).toBe(0);
       },
@@ -241,7 +224,11 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
       'SRV-PATH-2',
       'Apache mounted at /mount: SCRIPT_NAME is the rootPath; outside it Apache answers',
       async () => {
-        apache = await startApacheFcgi({ backend: relay.address, enableReuse: true, rootPath: '/mount' });
+        apache = await startApacheFcgi({
+          backend: wire.relay.address,
+          enableReuse: true,
+          rootPath: '/mount',
+        });
         expect(await fetchJSON(apache.baseUrl, { path: '/mount/scope/x/y?z=1' })).toMatchObject({
           rootPath: '/mount',
           path: '/scope/x/y',
@@ -253,7 +240,7 @@ describe.skipIf(apacheBinary === '')('@portico/fastcgi behind Apache httpd', () 
           PATH_INFO: '/environ/café',
           REQUEST_URI: '/mount/environ/caf%C3%A9?z=1',
         });
-        const sent = paramsOf(relay.records);
+        const sent = paramsOf(wire.relay.records);
         expect(sent.map((p) => [p.SCRIPT_NAME, p.PATH_INFO])).toEqual([
           ['/mount', '/scope/x/y'],
           ['/mount', '/environ/café'],

@@ -20,18 +20,16 @@ import {
   type FastCGIServer,
   FCGI_AUTHORIZER,
   FCGI_BEGIN_REQUEST,
-  FCGI_END_REQUEST,
   FCGI_KEEP_CONN,
   FCGI_STDIN,
   serve,
 } from '@portico/fastcgi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { conformanceApp } from './conformance/apps.js';
 import { fetchJSON, fetchRaw, headerOf, open } from './conformance/client.js';
 import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
-import { type Relay, startRelay } from './fastcgi-relay.js';
+import { relayedAdapter, startRelay } from './fastcgi-relay.js';
 import { type AuthorizerSeen, authorizerApp, type BodySeen, denialText } from './fixtures/fastcgi-apps.js';
 import { paramsOf } from './fixtures/relay-params.js';
 import { parseBackend } from './peers/backend.js';
@@ -117,46 +115,31 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
   conformanceSuite(lighttpdRunner);
 
   describe('FastCGI on the wire (a recording relay between lighttpd and the adapter)', () => {
-    let server: FastCGIServer;
-    let relay: Relay;
     let lighttpd: RunningLighttpd | undefined;
-
-    beforeAll(async () => {
-      server = await serve(conformanceApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
-      relay = await startRelay(parseBackend(server.addresses[0]!));
-    });
-    afterEach(async () => {
+    const wire = relayedAdapter(async () => {
       await lighttpd?.stop();
       lighttpd = undefined;
-      relay.reset();
     });
-    afterAll(async () => {
-      await relay?.close();
-      await server?.close();
-    });
-
-    const begins = () =>
-      relay.records.filter((r) => r.type === FCGI_BEGIN_REQUEST && r.direction === 'to-app');
-    const ends = () => relay.records.filter((r) => r.type === FCGI_END_REQUEST && r.direction === 'from-app');
+    const { begins, ends } = wire;
 
     rule(
       'SRV-FCGI-3',
       'FCGI_KEEP_CONN clear: a connection per request, and the adapter closes each',
       async () => {
-        lighttpd = await startLighttpdFcgi({ backend: relay.address });
+        lighttpd = await startLighttpdFcgi({ backend: wire.relay.address });
         for (let i = 0; i < 5; i++) {
           expect(await fetchJSON(lighttpd.baseUrl, { path: `/scope/n${i}?i=${i}` })).toMatchObject({
             path: `/scope/n${i}`,
             queryString: `i=${i}`,
           });
         }
-        expect(relay.connections).toHaveLength(5);
+        expect(wire.relay.connections).toHaveLength(5);
         // Role Responder (1), flags 0: one request per connection.
         expect(
           begins().map((r) => [r.conn, r.content!.readUInt16BE(0), r.content![2]! & FCGI_KEEP_CONN]),
-        ).toEqual(relay.connections.map((c) => [c.id, 1, 0]));
+        ).toEqual(wire.relay.connections.map((c) => [c.id, 1, 0]));
         expect(ends().map((r) => [r.content!.readUInt32BE(0), r.content![4]])).toEqual(Array(5).fill([0, 0]));
-        await expect.poll(() => relay.connections.map((c) => c.closedBy)).toEqual(Array(5).fill('app'));
+        await expect.poll(() => wire.relay.connections.map((c) => c.closedBy)).toEqual(Array(5).fill('app'));
       },
     );
 
@@ -164,7 +147,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
       'SRV-FCGI-7',
       'a chunked upload: lighttpd reads it whole, then sends its CONTENT_LENGTH',
       async () => {
-        lighttpd = await startLighttpdFcgi({ backend: relay.address });
+        lighttpd = await startLighttpdFcgi({ backend: wire.relay.address });
         const pieces = Array.from({ length: 10 }, (_, i) => Buffer.alloc(10 * 1024, 97 + i));
         const whole = Buffer.concat(pieces);
         const got = await fetchJSON(lighttpd.baseUrl, {
@@ -174,7 +157,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
           gapMs: 10,
         });
         expect(got).toMatchObject({ disconnected: false, length: whole.length, sha256: sha256(whole) });
-        const [params] = paramsOf(relay.records);
+        const [params] = paramsOf(wire.relay.records);
         expect(params?.CONTENT_LENGTH).toBe(String(whole.length));
         expect(params).not.toHaveProperty('HTTP_TRANSFER_ENCODING');
       },
@@ -184,7 +167,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
       'SRV-PATH-2',
       'lighttpd mounted at /mount: SCRIPT_NAME is the rootPath; outside it lighttpd answers',
       async () => {
-        lighttpd = await startLighttpdFcgi({ backend: relay.address, rootPath: '/mount' });
+        lighttpd = await startLighttpdFcgi({ backend: wire.relay.address, rootPath: '/mount' });
         expect(await fetchJSON(lighttpd.baseUrl, { path: '/mount/scope/x/y?z=1' })).toMatchObject({
           rootPath: '/mount',
           path: '/scope/x/y',
@@ -196,7 +179,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
           PATH_INFO: '/environ/café',
           REQUEST_URI: '/mount/environ/caf%C3%A9?z=1',
         });
-        expect(paramsOf(relay.records).map((p) => [p.SCRIPT_NAME, p.PATH_INFO])).toEqual([
+        expect(paramsOf(wire.relay.records).map((p) => [p.SCRIPT_NAME, p.PATH_INFO])).toEqual([
           ['/mount', '/scope/x/y'],
           ['/mount', '/environ/café'],
         ]);

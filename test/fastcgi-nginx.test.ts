@@ -16,20 +16,17 @@ import { join } from 'node:path';
 import {
   decodeNameValuePairs,
   type FastCGIServer,
-  FCGI_BEGIN_REQUEST,
-  FCGI_END_REQUEST,
   FCGI_KEEP_CONN,
   FCGI_PARAMS,
   serve,
 } from '@portico/fastcgi';
 import { type AsyncApp, validateAsync } from '@portico/spec';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { conformanceApp } from './conformance/apps.js';
 import { fetchJSON, fetchRaw } from './conformance/client.js';
 import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
-import { type Relay, startRelay } from './fastcgi-relay.js';
+import { relayedAdapter } from './fastcgi-relay.js';
 import { parseBackend } from './peers/backend.js';
 import { nginxBinary, type RunningNginx, startNginx } from './peers/nginx.js';
 import { tempDir } from './peers/peer.js';
@@ -109,38 +106,23 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
   );
 
   describe('FastCGI on the wire (a recording relay between nginx and the adapter)', () => {
-    let server: FastCGIServer;
-    let relay: Relay;
     let nginx: RunningNginx | undefined;
-
-    beforeAll(async () => {
-      server = await serve(conformanceApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
-      relay = await startRelay(parseBackend(server.addresses[0]!));
-    });
-    afterEach(async () => {
+    const wire = relayedAdapter(async () => {
       await nginx?.stop();
       nginx = undefined;
-      relay.reset();
     });
-    afterAll(async () => {
-      await relay?.close();
-      await server?.close();
-    });
-
-    const begins = () =>
-      relay.records.filter((r) => r.type === FCGI_BEGIN_REQUEST && r.direction === 'to-app');
-    const ends = () => relay.records.filter((r) => r.type === FCGI_END_REQUEST && r.direction === 'from-app');
+    const { begins, ends } = wire;
 
     rule(
       'SRV-FCGI-3',
       'keep-conn on: 20 requests, one after another, over one backend connection',
       async () => {
-        nginx = await startNginx({ backend: relay.address, keepConn: true });
+        nginx = await startNginx({ backend: wire.relay.address, keepConn: true });
         for (let i = 0; i < 20; i++) {
           const scope = await fetchJSON(nginx.baseUrl, { path: `/scope/n${i}?i=${i}` });
           expect(scope).toMatchObject({ path: `/scope/n${i}`, queryString: `i=${i}` });
         }
-        expect(relay.connections).toHaveLength(1);
+        expect(wire.relay.connections).toHaveLength(1);
         expect(begins()).toHaveLength(20);
         // FCGI_BeginRequestBody: role (2 bytes, 1 = Responder), flags (FCGI_KEEP_CONN set).
         for (const r of begins()) {
@@ -152,7 +134,7 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
         expect(ends().map((r) => [r.content!.readUInt32BE(0), r.content![4]])).toEqual(
           Array(20).fill([0, 0]),
         );
-        expect(relay.connections[0]!.closedBy).toBe(null);
+        expect(wire.relay.connections[0]!.closedBy).toBe(null);
       },
     );
 
@@ -160,24 +142,24 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
       'SRV-FCGI-3',
       'keep-conn off: a new backend connection per request, each closed after it',
       async () => {
-        nginx = await startNginx({ backend: relay.address, keepConn: false });
+        nginx = await startNginx({ backend: wire.relay.address, keepConn: false });
         for (let i = 0; i < 5; i++) {
           const res = await fetchRaw(nginx.baseUrl, { path: '/head' });
           expect(res.status).toBe(200);
           expect(res.body.toString()).toBe('hello, head');
         }
-        expect(relay.connections).toHaveLength(5);
+        expect(wire.relay.connections).toHaveLength(5);
         // One request per connection, FCGI_KEEP_CONN clear.
-        const ids = relay.connections.map((c) => c.id);
+        const ids = wire.relay.connections.map((c) => c.id);
         expect(begins().map((r) => [r.conn, r.content![2]! & FCGI_KEEP_CONN])).toEqual(
           ids.map((id) => [id, 0]),
         );
-        await expect.poll(() => relay.connections.filter((c) => c.closedBy === null)).toEqual([]);
+        await expect.poll(() => wire.relay.connections.filter((c) => c.closedBy === null)).toEqual([]);
       },
     );
 
     rule('SRV-FCGI-8', 'repeated request headers: what nginx sends, and what the app gets', async () => {
-      nginx = await startNginx({ backend: relay.address, keepConn: true });
+      nginx = await startNginx({ backend: wire.relay.address, keepConn: true });
       const scope = await fetchJSON(nginx.baseUrl, {
         path: '/scope',
         headers: [
@@ -185,7 +167,7 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
           ['X-Repeat', 'two'],
         ],
       });
-      const params = relay.records
+      const params = wire.relay.records
         .filter((r) => r.type === FCGI_PARAMS && r.direction === 'to-app' && r.length > 0)
         .flatMap((r) => decodeNameValuePairs(r.content!));
       const sent = params.filter(([name]) => name === 'HTTP_X_REPEAT').map(([, value]) => value);
@@ -200,7 +182,7 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
     });
 
     rule('SRV-PATH-2', 'a mount point nginx sends as SCRIPT_NAME is the rootPath', async () => {
-      nginx = await startNginx({ backend: relay.address, keepConn: true, rootPath: '/mount' });
+      nginx = await startNginx({ backend: wire.relay.address, keepConn: true, rootPath: '/mount' });
       expect(await fetchJSON(nginx.baseUrl, { path: '/mount/scope/x/y?z=1' })).toMatchObject({
         rootPath: '/mount',
         path: '/scope/x/y',

@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import {
+  type FastCGIServer,
   FCGI_ABORT_REQUEST,
   FCGI_BEGIN_REQUEST,
   FCGI_END_REQUEST,
@@ -17,8 +18,11 @@ import {
   FCGI_PARAMS,
   FCGI_UNKNOWN_TYPE,
   RecordDecoder,
+  serve,
 } from '@portico/fastcgi';
-import type { FcgiBackend } from './peers/backend.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { conformanceApp } from './conformance/apps.js';
+import { type FcgiBackend, parseBackend } from './peers/backend.js';
 
 /** Which way a record went. */
 export type Direction = 'to-app' | 'from-app';
@@ -188,4 +192,44 @@ export function maxInFlight(records: readonly RelayRecord[], conn: number): numb
     if (r.type === FCGI_END_REQUEST && r.direction === 'from-app') now--;
   }
   return max;
+}
+
+/** The conformance app on `@portico/fastcgi` behind a recording relay, for one describe block. */
+export interface RelayedAdapter {
+  /** The relay (available from `beforeAll` on): give `relay.address` to the front end. */
+  readonly relay: Relay;
+  /** The FCGI_BEGIN_REQUEST records the front end sent, since the last test. */
+  begins(): RelayRecord[];
+  /** The FCGI_END_REQUEST records the adapter sent, since the last test. */
+  ends(): RelayRecord[];
+}
+
+/**
+ * Registers the hooks of a "FastCGI on the wire" block: the conformance app served by the FastCGI
+ * adapter with a relay in front (`beforeAll`), `stopFrontEnd` and a relay reset after each test, both
+ * closed at the end.
+ */
+export function relayedAdapter(stopFrontEnd: () => Promise<void>): RelayedAdapter {
+  let server: FastCGIServer | undefined;
+  let relay: Relay | undefined;
+  beforeAll(async () => {
+    server = await serve(conformanceApp, { bind: ['127.0.0.1:0'], lifespan: 'off' });
+    relay = await startRelay(parseBackend(server.addresses[0]!));
+  });
+  afterEach(async () => {
+    await stopFrontEnd();
+    relay?.reset();
+  });
+  afterAll(async () => {
+    await relay?.close();
+    await server?.close();
+  });
+  const wire = () => relay!;
+  return {
+    get relay() {
+      return wire();
+    },
+    begins: () => wire().records.filter((r) => r.type === FCGI_BEGIN_REQUEST && r.direction === 'to-app'),
+    ends: () => wire().records.filter((r) => r.type === FCGI_END_REQUEST && r.direction === 'from-app'),
+  };
 }
