@@ -24,6 +24,11 @@
  * - `ERR_CGI_STOPPED`: a CGI program stopped by the host (timeout, client gone, shutdown).
  * - `ERR_MIDDLEWARE_MISUSE`: a middleware stack built wrongly: an argument that is not a function, an
  *   app that is not an app, or a middleware factory that was not called (`@portico/middleware`).
+ * - `ERR_SESSION_TOO_LARGE`: a cookie session whose `Set-Cookie` would pass the 4096-byte cookie
+ *   limit (RFC 6265 section 6.1); the response is a 500, never a silently dropped session.
+ * - `ERR_SESSION_STORE`: a session store failed (status 500: sessions fail closed).
+ * - `ERR_UNAUTHORIZED`: no valid credentials (status 401, with `WWW-Authenticate`).
+ * - `ERR_FORBIDDEN`: credentials valid but not allowed (status 403): role guards, CSRF, trusted hosts.
  */
 export type ErrorCode =
   | 'ERR_SPEC_VIOLATION'

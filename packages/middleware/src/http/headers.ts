@@ -1,0 +1,77 @@
+/**
+ * Header-list helpers shared by the http middleware: read a field, replace a field, merge `Vary`.
+ * Names are compared case-insensitively (spec/async.md section 7: names in events may be any case).
+ *
+ * @module
+ */
+
+import type { Header, HeaderList } from '@portico/spec';
+
+/**
+ * Every value of field `name` (lowercase) in `headers`, in order; `[]` when absent.
+ */
+export function headerValues(headers: HeaderList | undefined, name: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of headers ?? []) if (n.toLowerCase() === name) out.push(v);
+  return out;
+}
+
+/**
+ * The field `name` (lowercase) as one value: its field lines joined with `", "` (RFC 9110 section
+ * 5.3), or `undefined` when absent.
+ */
+export function headerValue(headers: HeaderList | undefined, name: string): string | undefined {
+  const values = headerValues(headers, name);
+  return values.length === 0 ? undefined : values.join(', ');
+}
+
+/** `headers` without the fields named in `names` (lowercase). */
+export function withoutHeaders(headers: HeaderList | undefined, ...names: string[]): Header[] {
+  return (headers ?? []).filter(([n]) => !names.includes(n.toLowerCase()));
+}
+
+/** `headers` with field `name` (lowercase) replaced by one line `name: value`, appended. */
+export function withHeader(headers: HeaderList | undefined, name: string, value: string): Header[] {
+  return [...withoutHeaders(headers, name), [name, value]];
+}
+
+/** The comma-separated members of a list field (RFC 9110 section 5.6.1), trimmed, empties dropped. */
+export function listMembers(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/**
+ * `headers` with `names` added to `Vary` (RFC 9110 section 12.5.5): every existing `Vary` line is
+ * merged into one `vary` line holding the old members then the missing new ones (compared
+ * case-insensitively). A `Vary: *` is left as it is: it already covers every field.
+ */
+export function withVary(headers: HeaderList | undefined, names: readonly string[]): Header[] {
+  const list = headers ?? [];
+  const members = listMembers(headerValue(list, 'vary'));
+  if (members.includes('*')) return [...list];
+  const lower = new Set(members.map((m) => m.toLowerCase()));
+  const added = names.filter((n) => !lower.has(n.toLowerCase()));
+  if (added.length === 0) return [...list];
+  const value = [...members, ...added].join(', ');
+  const at = list.findIndex(([n]) => n.toLowerCase() === 'vary');
+  const rest = withoutHeaders(list, 'vary');
+  if (at < 0) return [...rest, ['vary', value]];
+  rest.splice(at, 0, ['vary', value]);
+  return rest;
+}
+
+/** The media type of a `Content-Type` value: `type/subtype`, lowercase, parameters dropped. */
+export function mediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return '';
+  const semi = contentType.indexOf(';');
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Statuses whose response has no content (RFC 9110 sections 15.2, 15.3.5 and 15.4.5). */
+export function hasNoContent(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
+}

@@ -1,0 +1,263 @@
+/**
+ * The `Session` object both session middlewares put in `scope.state.session`, and `sessionOf()`.
+ *
+ * @module
+ */
+
+import type { Environ, State } from '@portico/spec';
+import { PorticoError } from '@portico/spec';
+import { mintSessionId } from './session-id.js';
+
+/** The key of `scope.state` (and `environ['portico.state']`) that holds the {@link Session}. */
+export const SESSION_STATE_KEY = 'session';
+
+/**
+ * One request's session, from `cookieSession()` or `session()`. Values are JSON values (null,
+ * booleans, finite numbers, strings, arrays and plain objects of them); each is kept as its JSON
+ * text, so `get` returns a fresh copy and changing that copy changes nothing: call `set` again.
+ *
+ * The async methods `regenerate()` and `destroy()` only record what to do and resolve at once; the
+ * middleware does the store and cookie work when the app sends `http.response.start`, before it
+ * forwards it. So a sync app (which cannot await) calls them and ignores the promise.
+ */
+export interface Session {
+  /** The value stored under `key` (a fresh copy), or `undefined`. */
+  get<T = unknown>(key: string): T | undefined;
+  /**
+   * Stores a JSON value under `key`.
+   * @throws PorticoError `ERR_INVALID_OPTION` for a value that is not a JSON value (undefined, a
+   *   function, a bigint, a symbol, NaN or Infinity, a Date, a Map, a class instance, a cycle);
+   *   `ERR_MIDDLEWARE_MISUSE` after `http.response.start`
+   */
+  set(key: string, value: unknown): void;
+  /** Removes `key`. @throws PorticoError `ERR_MIDDLEWARE_MISUSE` after `http.response.start` */
+  delete(key: string): void;
+  /** Removes every key. @throws PorticoError `ERR_MIDDLEWARE_MISUSE` after `http.response.start` */
+  clear(): void;
+  /**
+   * The session id (server-side sessions): the id the record is (or will be) stored under; a new
+   * session has a freshly minted id that is only stored if the session is saved. `undefined` for
+   * cookie sessions.
+   */
+  readonly id: string | undefined;
+  /** Whether no valid session came with the request (or it was destroyed or regenerated). */
+  readonly isNew: boolean;
+  /**
+   * Gives the session a new id (server-side: the old record is destroyed, the data kept) or a new
+   * issue time (cookie sessions). Call it on login (session fixation, OWASP). The work happens at
+   * `http.response.start`; the promise resolves at once.
+   * @throws PorticoError `ERR_MIDDLEWARE_MISUSE` after `http.response.start`
+   */
+  regenerate(): Promise<void>;
+  /**
+   * Ends the session: data cleared, record deleted, cookie cleared (`Max-Age=0`). Data set
+   * afterwards starts a new session. The work happens at `http.response.start`.
+   * @throws PorticoError `ERR_MIDDLEWARE_MISUSE` after `http.response.start`
+   */
+  destroy(): Promise<void>;
+  /** A copy of the data: a null-prototype object of key to value. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** What the middleware sees of a {@link Session} it created. @internal */
+export interface SessionControl {
+  /** Whether the data changed (or regenerate() asked for a write). */
+  readonly changed: boolean;
+  /** Whether destroy() was called (and nothing was set since). */
+  readonly destroyed: boolean;
+  /** The ids to delete from the store (loaded ids that were destroyed or regenerated). */
+  readonly obsoleteIds: readonly string[];
+  /** Issue time (ms) to write: the loaded one, or the time of the last destroy/regenerate. */
+  readonly issuedAt: number;
+  /** The data as a plain null-prototype object. */
+  data(): Record<string, unknown>;
+  /** Whether there is no data. */
+  empty(): boolean;
+  /** Refuses changes from now on (called at `http.response.start`). */
+  lock(): void;
+}
+
+/** How a session starts: data loaded from the cookie or store, or nothing. @internal */
+export interface SessionInit {
+  /** Loaded data (values are JSON values), or `undefined` for a new session. */
+  data: Record<string, unknown> | undefined;
+  /** The loaded id (server-side), `undefined` for a new server session; ignored when `ids` is false. */
+  id: string | undefined;
+  /** Whether this session has ids (server-side). */
+  ids: boolean;
+  /** Issue time in ms of the loaded session, or now. */
+  issuedAt: number;
+  /** The clock, ms. */
+  now: () => number;
+}
+
+function invalidValue(path: string, why: string, value: unknown): PorticoError {
+  return new PorticoError('ERR_INVALID_OPTION', `session value ${path} is invalid: ${why}`, { value });
+}
+
+/**
+ * Checks that `value` is a JSON value that survives `JSON.stringify`/`JSON.parse` unchanged.
+ * @throws PorticoError `ERR_INVALID_OPTION` naming the offending path
+ */
+export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = new Set()): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalidValue(path, 'not a finite number', value);
+    return;
+  }
+  if (typeof value !== 'object') throw invalidValue(path, `a ${typeof value} is not a JSON value`, value);
+  if (seen.has(value)) throw invalidValue(path, 'a cycle', value);
+  seen.add(value);
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      assertJsonValue(item, `${path}[${i}]`, seen);
+    });
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      throw invalidValue(path, 'not a plain object or array', value);
+    for (const key of Object.keys(value)) {
+      assertJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    }
+  }
+  seen.delete(value);
+}
+
+/** Makes the {@link Session} of one request and its control for the middleware. @internal */
+export function createSession(init: SessionInit): { session: Session; control: SessionControl } {
+  // Each value kept as its JSON text: `get` returns a copy, changes are detected by comparison.
+  const values = new Map<string, string>();
+  if (init.data !== undefined) {
+    for (const key of Object.keys(init.data)) values.set(key, JSON.stringify(init.data[key]));
+  }
+  let id = init.ids ? (init.id ?? mintSessionId()) : undefined;
+  let isNew = init.data === undefined;
+  let changed = false;
+  let destroyed = false;
+  let locked = false;
+  let issuedAt = init.issuedAt;
+  const obsoleteIds: string[] = [];
+  const loadedId = init.ids ? init.id : undefined;
+
+  const check = (what: string): void => {
+    if (locked)
+      throw new PorticoError('ERR_MIDDLEWARE_MISUSE', `session.${what}() after http.response.start`);
+  };
+  const restart = (): void => {
+    if (id !== undefined && id === loadedId && !obsoleteIds.includes(id)) obsoleteIds.push(id);
+    if (init.ids) id = mintSessionId();
+    isNew = true;
+    issuedAt = init.now();
+  };
+
+  const session: Session = {
+    get<T = unknown>(key: string): T | undefined {
+      const text = values.get(key);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
+    },
+    set(key, value) {
+      check('set');
+      if (typeof key !== 'string') throw invalidValue('key', 'not a string', key);
+      assertJsonValue(value, JSON.stringify(key));
+      const text = JSON.stringify(value);
+      if (values.get(key) === text) return;
+      values.set(key, text);
+      changed = true;
+      destroyed = false;
+    },
+    delete(key) {
+      check('delete');
+      if (values.delete(key)) changed = true;
+    },
+    clear() {
+      check('clear');
+      if (values.size > 0) changed = true;
+      values.clear();
+    },
+    get id() {
+      return id;
+    },
+    get isNew() {
+      return isNew;
+    },
+    regenerate() {
+      try {
+        check('regenerate');
+        restart();
+        changed = true;
+        destroyed = false;
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    destroy() {
+      try {
+        check('destroy');
+        restart();
+        values.clear();
+        changed = false;
+        destroyed = true;
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    toJSON() {
+      const out: Record<string, unknown> = Object.create(null);
+      for (const [key, text] of values) {
+        Object.defineProperty(out, key, {
+          value: JSON.parse(text),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    },
+  };
+  const control: SessionControl = {
+    get changed() {
+      return changed;
+    },
+    get destroyed() {
+      return destroyed;
+    },
+    obsoleteIds,
+    get issuedAt() {
+      return issuedAt;
+    },
+    data: () => session.toJSON(),
+    empty: () => values.size === 0,
+    lock: () => {
+      locked = true;
+    },
+  };
+  return { session, control };
+}
+
+/**
+ * The {@link Session} a session middleware put in `scope.state.session` (or, for a sync app,
+ * `environ['portico.state'].session`).
+ *
+ * @param holder - the scope (its `state`) or the environ (its `portico.state`)
+ * @throws PorticoError `ERR_MIDDLEWARE_MISUSE` when no session middleware ran for this request
+ */
+export function sessionOf(holder: { readonly state: State } | Environ): Session {
+  const state = ('state' in holder ? holder.state : (holder as Environ)['portico.state']) as
+    | Record<string, unknown>
+    | undefined;
+  const found = state?.[SESSION_STATE_KEY] as Session | undefined;
+  if (
+    typeof found !== 'object' ||
+    found === null ||
+    typeof found.get !== 'function' ||
+    typeof found.regenerate !== 'function'
+  ) {
+    throw new PorticoError(
+      'ERR_MIDDLEWARE_MISUSE',
+      'no session in state.session: put cookieSession() or session() in front of this app',
+    );
+  }
+  return found;
+}
