@@ -6,8 +6,8 @@
  */
 
 import { type Header, type HTTPScope, PorticoError, type Send, type WebSocketScope } from '@portico/spec';
-
-const encoder = new TextEncoder();
+import { headerValues } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /**
  * `value` as an HTTP quoted-string (RFC 9110 section 5.6.4): `"` and `\` escaped with `\`.
@@ -31,13 +31,10 @@ export function quotedString(value: string, what: string): string {
  * when there is none, `false` when there are several (it is not a list field: RFC 9110 section 11.6.2).
  */
 export function authorizationOf(headers: readonly Header[]): string | null | false {
-  let found: string | null = null;
-  for (const [name, value] of headers) {
-    if (name !== 'authorization') continue;
-    if (found !== null) return false;
-    found = value.replace(/^[\t ]+|[\t ]+$/g, '');
-  }
-  return found;
+  const values = headerValues(headers, 'authorization');
+  if (values.length > 1) return false;
+  const [value] = values;
+  return value === undefined ? null : value.replace(/^[\t ]+|[\t ]+$/g, '');
 }
 
 /**
@@ -89,13 +86,8 @@ export async function reject(
     await send({ type: 'websocket.close', code: 1008, reason: rejection.message });
     return;
   }
-  const body = encoder.encode(rejection.message);
-  const headers: Header[] = [
-    ['content-type', 'text/plain; charset=utf-8'],
-    ['content-length', String(body.length)],
+  await sendPlainText(send, scope.method, rejection.status, rejection.message, [
     ['cache-control', 'no-store'],
     ...rejection.challenges.map((c): Header => ['www-authenticate', c]),
-  ];
-  await send({ type: 'http.response.start', status: rejection.status, headers });
-  await send({ type: 'http.response.body', body: scope.method === 'HEAD' ? new Uint8Array(0) : body });
+  ]);
 }

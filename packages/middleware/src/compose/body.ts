@@ -6,6 +6,7 @@
  */
 
 import { type HeaderList, PorticoError, type Receive, type ReceiveEvent } from '@portico/spec';
+import { headerValues } from '../shared/headers.js';
 
 /** Options of {@link bufferBody}. */
 export interface BufferBodyOptions {
@@ -33,11 +34,23 @@ export interface BufferedBody {
   readonly receive: Receive;
 }
 
-function tooLarge(limit: number): PorticoError {
+/**
+ * The error of a request body over `limit` bytes: `ERR_BODY_TOO_LARGE`, status 413, exposed (its
+ * message may be shown to the client). Shared with `bodyLimit()`. @internal
+ */
+export function tooLarge(limit: number): PorticoError {
   return new PorticoError('ERR_BODY_TOO_LARGE', `request body is larger than ${limit} bytes`, {
     status: 413,
     expose: true,
   });
+}
+
+/**
+ * Whether a `content-length` field in `headers` declares more than `limit` bytes (a value that is
+ * not a decimal number, surrounding whitespace allowed, is left to the server). @internal
+ */
+export function declaresOver(headers: HeaderList | undefined, limit: number): boolean {
+  return headerValues(headers, 'content-length').some((v) => /^\s*[0-9]+\s*$/.test(v) && Number(v) > limit);
 }
 
 /**
@@ -55,9 +68,7 @@ export async function bufferBody(receive: Receive, options: BufferBodyOptions): 
   if (!Number.isSafeInteger(limit) || limit < 0) {
     throw new PorticoError('ERR_INVALID_OPTION', `option limit must be an integer >= 0: ${String(limit)}`);
   }
-  for (const [name, value] of options.headers ?? []) {
-    if (name === 'content-length' && /^\d+$/.test(value) && Number(value) > limit) throw tooLarge(limit);
-  }
+  if (declaresOver(options.headers, limit)) throw tooLarge(limit);
   const events: ReceiveEvent[] = [];
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -8,4 +8,4 @@
 export { type BufferBodyOptions, type BufferedBody, bufferBody, replayableReceive } from './body.js';
 export { Builder, type BuilderOptions, builder } from './builder.js';
 export { assertApp, compose, type Middleware } from './compose.js';
-export { type MountOptions, mount, normalizePrefix } from './mount.js';
+export { type MountOptions, mount, normalizePrefix, notFound, toAsyncApp } from './mount.js';

@@ -16,6 +16,7 @@ import {
   type SyncToAsyncOptions,
   syncToAsync,
 } from '@portico/spec';
+import { sendPlainText } from '../shared/plain-response.js';
 import { assertApp } from './compose.js';
 
 /**
@@ -70,19 +71,7 @@ export function toAsyncApp(app: App, what: string, bridge: SyncToAsyncOptions = 
 
 /** Answers a request no mount matched: `404 Not Found` (http) or a close before accept (websocket). */
 export const notFound: AsyncApp = asyncApp(async function notFoundApp(scope, _receive, send) {
-  if (scope.type === 'http') {
-    const body = new TextEncoder().encode('Not Found');
-    await send({
-      type: 'http.response.start',
-      status: 404,
-      headers: [
-        ['content-type', 'text/plain; charset=utf-8'],
-        ['content-length', String(body.length)],
-      ],
-    });
-    await send({ type: 'http.response.body', body });
-    return;
-  }
+  if (scope.type === 'http') return sendPlainText(send, scope.method, 404, 'Not Found');
   if (scope.type === 'websocket') {
     await send({ type: 'websocket.close', code: 1000, reason: '' });
     return;

@@ -6,6 +6,7 @@
  */
 
 import { parse } from 'cookie';
+import { headerValues } from '../shared/headers.js';
 
 /** Parsed cookies: a null-prototype map from cookie name to value (as sent, not decoded). */
 export type CookieMap = Readonly<Record<string, string>>;
@@ -55,10 +56,6 @@ export function parseCookies(header: string | undefined, options: ParseCookiesOp
  * @param headers - a scope's header list (names lowercase)
  */
 export function cookieHeader(headers: readonly (readonly [string, string])[]): string | undefined {
-  let joined: string | undefined;
-  for (const [name, value] of headers) {
-    if (name !== 'cookie') continue;
-    joined = joined === undefined ? value : `${joined}; ${value}`;
-  }
-  return joined;
+  const values = headerValues(headers, 'cookie');
+  return values.length === 0 ? undefined : values.join('; ');
 }

@@ -6,7 +6,7 @@
  */
 
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import { PorticoError } from '@portico/spec';
+import { keyBytes } from './keys.js';
 
 /** A signing key: a string (its UTF-8 bytes) or bytes; at least 32 bytes. */
 export type CookieKey = string | Uint8Array;
@@ -26,7 +26,6 @@ export interface CookieSigner {
   verify(name: string, signed: string | undefined): string | undefined;
 }
 
-const MIN_KEY_BYTES = 32;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -40,25 +39,7 @@ const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
  *   or is shorter than 32 bytes
  */
 export function createCookieSigner(keys: readonly CookieKey[]): CookieSigner {
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new PorticoError('ERR_INVALID_OPTION', 'option keys is invalid: expected a non-empty list of keys');
-  }
-  const secrets: KeyObject[] = keys.map((key, i) => {
-    if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
-      throw new PorticoError(
-        'ERR_INVALID_OPTION',
-        `option keys[${i}] is invalid: expected a string or bytes`,
-      );
-    }
-    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
-    if (bytes.byteLength < MIN_KEY_BYTES) {
-      throw new PorticoError(
-        'ERR_INVALID_OPTION',
-        `option keys[${i}] is invalid: shorter than ${MIN_KEY_BYTES} bytes`,
-      );
-    }
-    return createSecretKey(bytes);
-  });
+  const secrets: KeyObject[] = keyBytes(keys).map((bytes) => createSecretKey(bytes));
   const mac = (key: KeyObject, name: string, value: string): string =>
     createHmac('sha256', key).update(`${name}=${value}`, 'latin1').digest('base64url');
   const first = secrets[0] as KeyObject;

@@ -16,6 +16,7 @@ import {
   type Send,
 } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
+import { firstHeader } from '../shared/headers.js';
 import { type ErrorBody, negotiateErrorType, renderDebugPage, renderErrorPage } from './error-page.js';
 
 /** Options of {@link errorHandler}. */
@@ -49,11 +50,6 @@ function exposedMessage(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { expose?: unknown; message?: unknown };
   return e.expose === true && typeof e.message === 'string' ? e.message : undefined;
-}
-
-function headerOf(scope: HTTPScope, name: string): string | undefined {
-  for (const [n, v] of scope.headers) if (n === name) return v;
-  return undefined;
 }
 
 /**
@@ -130,7 +126,7 @@ async function sendError(
   err: unknown,
   debug: boolean,
 ): Promise<void> {
-  const type = negotiateErrorType(headerOf(scope, 'accept'));
+  const type = negotiateErrorType(firstHeader(scope.headers, 'accept'));
   const page: ErrorBody = debug
     ? renderDebugPage(
         status,

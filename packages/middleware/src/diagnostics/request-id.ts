@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type App, type AsyncApp, asyncApp, type Header, PorticoError, type Send } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
+import { firstHeader } from '../shared/headers.js';
 
 /** The key of `scope.state` (and `environ['portico.state']`) that holds the request id (a string). */
 export const REQUEST_ID_STATE_KEY = 'requestId';
@@ -70,13 +71,7 @@ export function requestId(options: RequestIdOptions = {}): (app: App) => AsyncAp
     const inner = toAsyncApp(app, 'the app given to requestId()');
     return asyncApp(async function requestIdApp(scope, receive, send) {
       if (scope.type !== 'http' && scope.type !== 'websocket') return inner(scope, receive, send);
-      let incoming: string | undefined;
-      for (const [name, value] of scope.headers) {
-        if (name === header) {
-          incoming = value;
-          break;
-        }
-      }
+      const incoming = firstHeader(scope.headers, header);
       let id: string;
       if (trustIncoming && isSafeRequestId(incoming)) id = incoming;
       else {

@@ -8,6 +8,7 @@
 import type { App, AsyncApp, Header, HeaderList, Send } from '@portico/spec';
 import { asyncApp } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
+import { plainTextResponse } from '../shared/plain-response.js';
 import { conditionalHeaders, evaluatePreconditions, type RepresentationValidators } from './preconditions.js';
 import { parseEntityTag, parseHTTPDate } from './validators.js';
 
@@ -15,7 +16,6 @@ import { parseEntityTag, parseHTTPDate } from './validators.js';
 const DROPPED_ON_304 = new Set(['content-type', 'content-length', 'content-range', 'transfer-encoding']);
 
 const EMPTY = new Uint8Array(0);
-const PRECONDITION_FAILED = new TextEncoder().encode('Precondition Failed');
 
 function validatorsOf(headers: HeaderList): RepresentationValidators {
   let etag: RepresentationValidators['etag'];
@@ -91,15 +91,9 @@ export function conditionalGet(): (app: App) => AsyncApp {
           const kept: Header[] = headers.filter(([name]) => !DROPPED_ON_304.has(name.toLowerCase()));
           return send({ type: 'http.response.start', status: 304, headers: kept });
         }
-        replacement = scope.method === 'HEAD' ? EMPTY : PRECONDITION_FAILED;
-        return send({
-          type: 'http.response.start',
-          status: 412,
-          headers: [
-            ['content-type', 'text/plain; charset=utf-8'],
-            ['content-length', String(PRECONDITION_FAILED.length)],
-          ],
-        });
+        const failed = plainTextResponse(scope.method, 412, 'Precondition Failed');
+        replacement = failed.body;
+        return send(failed.start);
       };
       return inner(scope, receive, conditionalSend);
     });

@@ -6,15 +6,9 @@
  */
 
 import { createHash } from 'node:crypto';
-import {
-  type App,
-  type AsyncApp,
-  asyncApp,
-  type HTTPResponseStartEvent,
-  PorticoError,
-  type Send,
-} from '@portico/spec';
+import { type App, type AsyncApp, asyncApp, type HTTPResponseStartEvent, PorticoError } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
+import { holdStartForWholeBody } from '../shared/hold-start.js';
 import { formatEntityTag } from './validators.js';
 
 /** Options of {@link etag}. */
@@ -64,30 +58,13 @@ export function etag(options: ETagOptions = {}): (app: App) => AsyncApp {
     const inner = toAsyncApp(app, 'the app given to etag()');
     return asyncApp(async function etagApp(scope, receive, send) {
       if (scope.type !== 'http' || scope.method === 'HEAD') return inner(scope, receive, send);
-      let held: HTTPResponseStartEvent | undefined;
-      const etagSend: Send = async (event) => {
-        if (event.type === 'http.response.start') {
-          if (skip(event)) return send(event);
-          held = event;
-          return;
-        }
-        if (held === undefined) return send(event);
-        const start = held;
-        held = undefined;
-        if (event.type === 'http.response.body' && event.moreBody !== true) {
-          const headers = [
-            ...(start.headers ?? []),
-            ['etag', bodyETag(event.body ?? new Uint8Array(0), weak)] as const,
-          ];
-          await send({ ...start, headers });
-          return send(event);
-        }
-        await send(start);
-        return send(event);
-      };
-      await inner(scope, receive, etagSend);
-      // An app that returns after its start without a body: let the server see what it sent.
-      if (held !== undefined) await send(held);
+      const etagHold = holdStartForWholeBody(
+        send,
+        (start) => !skip(start),
+        (body) => ['etag', bodyETag(body, weak)],
+      );
+      await inner(scope, receive, etagHold.send);
+      await etagHold.flush();
     });
   };
 }

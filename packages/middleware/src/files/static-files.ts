@@ -18,11 +18,11 @@ import {
 } from '@portico/spec';
 import mime from 'mime-types';
 import { toAsyncApp } from '../compose/mount.js';
+import { sendPlainText } from '../shared/plain-response.js';
 import { streamFileRange } from './file-body.js';
 import { conditionalHeaders, evaluatePreconditions, ifRangeMatches } from './preconditions.js';
 import { contentRange, parseRange, unsatisfiedRange } from './range.js';
 import { type DotfilesPolicy, type Lookup, lookupFile } from './resolve.js';
-import { respondText } from './respond.js';
 import { type EntityTag, formatEntityTag, formatHTTPDate } from './validators.js';
 
 /** Options of {@link staticFiles}. */
@@ -155,8 +155,8 @@ async function sendFile(
   const request = conditionalHeaders(scope.headers);
   const current = { etag, lastModified: mtime };
   const outcome = evaluatePreconditions(scope.method, request, current);
-  if (outcome === 'not-modified') return respondText(send, scope.method, 304, '', validators);
-  if (outcome === 'failed') return respondText(send, scope.method, 412, 'Precondition Failed');
+  if (outcome === 'not-modified') return sendPlainText(send, scope.method, 304, '', validators);
+  if (outcome === 'failed') return sendPlainText(send, scope.method, 412, 'Precondition Failed');
   const headers: Header[] = [
     ['content-type', fileContentType(path)],
     ['accept-ranges', 'bytes'],
@@ -168,7 +168,7 @@ async function sendFile(
       ? parseRange(request.range, size)
       : ({ type: 'none' } as const);
   if (range.type === 'unsatisfiable') {
-    return respondText(send, scope.method, 416, 'Range Not Satisfiable', [
+    return sendPlainText(send, scope.method, 416, 'Range Not Satisfiable', [
       ['content-range', unsatisfiedRange(size)],
     ]);
   }
@@ -229,7 +229,7 @@ export function staticFiles(options: StaticFilesOptions): (app: App) => AsyncApp
       if (scope.type !== 'http') return inner(scope, receive, send);
       if (scope.method !== 'GET' && scope.method !== 'HEAD') {
         if (o.fallthrough) return inner(scope, receive, send);
-        return respondText(send, scope.method, 405, 'Method Not Allowed', [['allow', 'GET, HEAD']]);
+        return sendPlainText(send, scope.method, 405, 'Method Not Allowed', [['allow', 'GET, HEAD']]);
       }
       const found = await lookupFile(o.root, scope.path, o.index, o.dotfiles);
       switch (found.kind) {
@@ -240,16 +240,16 @@ export function staticFiles(options: StaticFilesOptions): (app: App) => AsyncApp
             await found.handle.close().catch(() => {});
           }
         case 'forbidden':
-          return respondText(send, scope.method, 403, 'Forbidden');
+          return sendPlainText(send, scope.method, 403, 'Forbidden');
         case 'redirect': {
           // From the raw path as sent (root path included); leading slashes collapsed so that
           // `//evil.example` cannot become a scheme-relative Location.
           const location = `/${scope.rawPath.replace(/^\/+/, '')}/${scope.queryString === '' ? '' : `?${scope.queryString}`}`;
-          return respondText(send, scope.method, 301, 'Moved Permanently', [['location', location]]);
+          return sendPlainText(send, scope.method, 301, 'Moved Permanently', [['location', location]]);
         }
         case 'miss':
           if (o.fallthrough) return inner(scope, receive, send);
-          return respondText(send, scope.method, 404, 'Not Found');
+          return sendPlainText(send, scope.method, 404, 'Not Found');
       }
     });
   };

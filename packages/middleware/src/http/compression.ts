@@ -14,8 +14,6 @@ import {
   type Send,
 } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { negotiateEncoding } from './accept-encoding.js';
-import { type Coding, Compressor } from './compressor.js';
 import {
   hasNoContent,
   headerValue,
@@ -24,7 +22,9 @@ import {
   withHeader,
   withoutHeaders,
   withVary,
-} from './headers.js';
+} from '../shared/headers.js';
+import { negotiateEncoding } from './accept-encoding.js';
+import { type Coding, Compressor } from './compressor.js';
 
 /** Options of {@link compression}. */
 export interface CompressionOptions {

@@ -4,9 +4,21 @@
  * @module
  */
 
-import { type App, type AsyncApp, asyncApp, type HTTPResponseStartEvent, type Send } from '@portico/spec';
+import { type App, type AsyncApp, asyncApp, type HTTPResponseStartEvent } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { hasNoContent, headerValue } from './headers.js';
+import { hasNoContent, headerValue } from '../shared/headers.js';
+import { holdStartForWholeBody } from '../shared/hold-start.js';
+
+/** Whether a start may get a `Content-Length` from its body (see {@link contentLength}). */
+function needsLength(start: HTTPResponseStartEvent): boolean {
+  const h = start.headers;
+  return !(
+    hasNoContent(start.status) ||
+    start.trailers === true ||
+    headerValue(h, 'content-length') !== undefined ||
+    headerValue(h, 'transfer-encoding') !== undefined
+  );
+}
 
 /**
  * Adds `Content-Length` to responses whose whole body comes in the first body event.
@@ -31,33 +43,13 @@ export function contentLength(): (app: App) => AsyncApp {
     const inner = toAsyncApp(app, 'the app given to contentLength()');
     return asyncApp(async function contentLengthApp(scope, receive, send) {
       if (scope.type !== 'http' || scope.method === 'HEAD') return inner(scope, receive, send);
-      let held: HTTPResponseStartEvent | undefined;
-      const contentLengthSend: Send = async (event) => {
-        if (event.type === 'http.response.start') {
-          const h = event.headers;
-          if (
-            hasNoContent(event.status) ||
-            event.trailers === true ||
-            headerValue(h, 'content-length') !== undefined ||
-            headerValue(h, 'transfer-encoding') !== undefined
-          ) {
-            return send(event);
-          }
-          held = event;
-          return;
-        }
-        if (held === undefined) return send(event);
-        const start = held;
-        held = undefined;
-        if (event.type === 'http.response.body' && event.moreBody !== true) {
-          const length = String(event.body?.length ?? 0);
-          await send({ ...start, headers: [...(start.headers ?? []), ['content-length', length]] });
-        } else {
-          await send(start);
-        }
-        return send(event);
-      };
-      return inner(scope, receive, contentLengthSend);
+      const lengthHold = holdStartForWholeBody(send, needsLength, (body) => [
+        'content-length',
+        String(body.byteLength),
+      ]);
+      await inner(scope, receive, lengthHold.send);
+      // An app that returns after its start without a body: let the server see what it sent.
+      await lengthHold.flush();
     });
   };
 }

@@ -16,7 +16,8 @@ import {
   type WebSocketScope,
 } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { headerValue, listMembers, withHeader, withVary } from './headers.js';
+import { headerValue, listMembers, withHeader, withVary } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /** Which origins may read responses: every one, a list of exact origins, patterns, or a predicate. */
 export type CorsOrigins =
@@ -157,8 +158,6 @@ function preflightHeaders(s: Settings, scope: HTTPScope, origin: string): Header
   return out;
 }
 
-const FORBIDDEN_BODY = new TextEncoder().encode('CORS preflight refused');
-
 /**
  * Implements the CORS protocol (Fetch standard section 3.2) in front of an app.
  *
@@ -207,16 +206,7 @@ export function cors(options: CorsOptions = {}): (app: App) => AsyncApp {
         const allowed = preflightHeaders(s, scope, origin);
         const vary = withVary([], PREFLIGHT_VARY);
         if (allowed === null) {
-          await send({
-            type: 'http.response.start',
-            status: 403,
-            headers: [
-              ...vary,
-              ['content-type', 'text/plain; charset=utf-8'],
-              ['content-length', String(FORBIDDEN_BODY.length)],
-            ],
-          });
-          return send({ type: 'http.response.body', body: FORBIDDEN_BODY });
+          return sendPlainText(send, scope.method, 403, 'CORS preflight refused', vary);
         }
         await send({ type: 'http.response.start', status: 204, headers: [...allowed, ...vary] });
         return send({ type: 'http.response.body' });

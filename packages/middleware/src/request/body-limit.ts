@@ -13,8 +13,9 @@ import {
   type Receive,
   type Send,
 } from '@portico/spec';
+import { declaresOver, tooLarge } from '../compose/body.js';
 import { toAsyncApp } from '../compose/mount.js';
-import { sendText } from './respond.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /** The default of {@link BodyLimitOptions.limit}: 1 MiB, in bytes. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -23,21 +24,6 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export interface BodyLimitOptions {
   /** The most request body bytes the app may read, an integer >= 0. Default 1 MiB (1 048 576). */
   limit?: number;
-}
-
-function tooLarge(limit: number): PorticoError {
-  return new PorticoError('ERR_BODY_TOO_LARGE', `request body is larger than ${limit} bytes`, {
-    status: 413,
-    expose: true,
-  });
-}
-
-/** Whether any `content-length` header declares more than `limit` bytes. */
-function declaredOver(headers: readonly (readonly [string, string])[], limit: number): boolean {
-  for (const [name, value] of headers) {
-    if (name === 'content-length' && /^\s*[0-9]+\s*$/.test(value) && Number(value) > limit) return true;
-  }
-  return false;
 }
 
 /**
@@ -69,8 +55,9 @@ export function bodyLimit(options: BodyLimitOptions = {}): (app: App) => AsyncAp
     const inner = toAsyncApp(app, 'the app given to bodyLimit()');
     return asyncApp(async function bodyLimitApp(scope, receive, send) {
       if (scope.type !== 'http') return inner(scope, receive, send);
-      const refuse = () => sendText(send, scope.method, 413, 'Content Too Large', [['connection', 'close']]);
-      if (declaredOver(scope.headers, limit)) return refuse();
+      const refuse = () =>
+        sendPlainText(send, scope.method, 413, 'Content Too Large', [['connection', 'close']]);
+      if (declaresOver(scope.headers, limit)) return refuse();
       let size = 0;
       let refused: PorticoError | undefined;
       let started = false;

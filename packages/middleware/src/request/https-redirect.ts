@@ -6,7 +6,8 @@
 
 import { type App, type AsyncApp, asyncApp, PorticoError } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { firstHeader, sendText } from './respond.js';
+import { firstHeader } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 import { hostName } from './trusted-host.js';
 
 /** Options of {@link httpsRedirect}. */
@@ -77,8 +78,8 @@ export function httpsRedirect(options: HttpsRedirectOptions = {}): (app: App) =>
         });
         return;
       }
-      if (name === null) return sendText(send, scope.method, 400, 'Invalid host header');
-      return sendText(send, scope.method, status, `Redirecting to ${target}`, [['location', target]]);
+      if (name === null) return sendPlainText(send, scope.method, 400, 'Invalid host header');
+      return sendPlainText(send, scope.method, status, `Redirecting to ${target}`, [['location', target]]);
     });
   };
 }

@@ -8,7 +8,8 @@
 import { type App, type AsyncApp, asyncApp, isPorticoError, PorticoError, type Receive } from '@portico/spec';
 import { bufferBody } from '../compose/body.js';
 import { toAsyncApp } from '../compose/mount.js';
-import { firstHeader, sendText } from './respond.js';
+import { firstHeader } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /**
  * The key of `scope.state` (sync apps: `environ['portico.state']`) where {@link methodOverride}
@@ -109,7 +110,7 @@ export function methodOverride(options: MethodOverrideOptions = {}): (app: App) 
             }
           } catch (error) {
             if (!isPorticoError(error, 'ERR_BODY_TOO_LARGE')) throw error;
-            return sendText(send, scope.method, 413, 'Content Too Large', [['connection', 'close']]);
+            return sendPlainText(send, scope.method, 413, 'Content Too Large', [['connection', 'close']]);
           }
         }
       }

@@ -17,8 +17,8 @@ import {
   type WebSocketScope,
 } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
+import { headerValue } from '../shared/headers.js';
 import { type ForwardedElement, parseForwarded, parseNode } from './forwarded.js';
-import { joinedHeader } from './respond.js';
 
 /** Options of {@link proxyHeaders}. */
 export interface ProxyHeadersOptions {
@@ -125,10 +125,10 @@ function aligned(values: readonly string[], index: number, length: number): stri
 }
 
 function fromXForwarded(trust: Trust, headers: readonly Header[]): Forwarded | undefined {
-  const hops = list(joinedHeader(headers, 'x-forwarded-for'));
-  const protos = list(joinedHeader(headers, 'x-forwarded-proto'));
-  const hosts = list(joinedHeader(headers, 'x-forwarded-host'));
-  const ports = list(joinedHeader(headers, 'x-forwarded-port'));
+  const hops = list(headerValue(headers, 'x-forwarded-for'));
+  const protos = list(headerValue(headers, 'x-forwarded-proto'));
+  const hosts = list(headerValue(headers, 'x-forwarded-host'));
+  const ports = list(headerValue(headers, 'x-forwarded-port'));
   if (hops.length + protos.length + hosts.length + ports.length === 0) return undefined;
   let index = -1;
   let client: Address | null | undefined;
@@ -159,7 +159,7 @@ function nodeHost(value: string): string {
 }
 
 function fromForwarded(trust: Trust, headers: readonly Header[]): Forwarded | undefined {
-  const elements = parseForwarded(joinedHeader(headers, 'forwarded'));
+  const elements = parseForwarded(headerValue(headers, 'forwarded'));
   if (elements.length === 0) return undefined;
   let chosen: ForwardedElement = elements[0] as ForwardedElement;
   for (let i = elements.length - 1; i >= 0; i--) {

@@ -16,7 +16,7 @@ import {
   type Send,
 } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { sendText } from './respond.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /** The default of {@link RequestTimeoutOptions.timeout}: 30 seconds, in milliseconds. */
 export const DEFAULT_REQUEST_TIMEOUT = 30_000;
@@ -83,7 +83,7 @@ export function requestTimeout(options: RequestTimeoutOptions = {}): (app: App) 
         if (started) return;
         timedOut = true;
         wake();
-        answered = sendText(send, scope.method, status, 'Request timed out', [['connection', 'close']]);
+        answered = sendPlainText(send, scope.method, status, 'Request timed out', [['connection', 'close']]);
         answered.catch(() => {}); // awaited below; the client may be gone already
       }, timeout);
       const timedReceive: Receive = () => (timedOut ? gone : Promise.race([receive(), gone]));

@@ -6,9 +6,10 @@
  */
 
 import { isIP } from 'node:net';
-import { type App, type AsyncApp, asyncApp, type Header, PorticoError } from '@portico/spec';
+import { type App, type AsyncApp, asyncApp, PorticoError } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { sendText } from './respond.js';
+import { headerValues } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /** Options of {@link trustedHost}. */
 export interface TrustedHostOptions {
@@ -84,12 +85,6 @@ function matches(host: string, patterns: readonly string[]): boolean {
   return false;
 }
 
-function hostHeaders(headers: readonly Header[]): string[] {
-  const out: string[] = [];
-  for (const [n, v] of headers) if (n === 'host') out.push(v);
-  return out;
-}
-
 /**
  * Refuses `http` and `websocket` requests whose `Host` is not in `allowed` (Starlette's
  * `TrustedHostMiddleware`, Django's `ALLOWED_HOSTS`): the header's host name (port stripped,
@@ -121,7 +116,7 @@ export function trustedHost(options: TrustedHostOptions): (app: App) => AsyncApp
     const inner = toAsyncApp(app, 'the app given to trustedHost()');
     return asyncApp(async function trustedHostApp(scope, receive, send) {
       if (scope.type !== 'http' && scope.type !== 'websocket') return inner(scope, receive, send);
-      const values = hostHeaders(scope.headers);
+      const values = headerValues(scope.headers, 'host');
       let ok = false;
       let redirect: string | undefined;
       if (values.length === 0) ok = allowMissing;
@@ -143,9 +138,9 @@ export function trustedHost(options: TrustedHostOptions): (app: App) => AsyncApp
       if (redirect !== undefined) {
         const query = scope.queryString === '' ? '' : `?${scope.queryString}`;
         const location = `${scope.scheme}://${redirect}${scope.rawPath}${query}`;
-        return sendText(send, scope.method, 308, `Redirecting to ${location}`, [['location', location]]);
+        return sendPlainText(send, scope.method, 308, `Redirecting to ${location}`, [['location', location]]);
       }
-      return sendText(send, scope.method, 400, 'Invalid host header');
+      return sendPlainText(send, scope.method, 400, 'Invalid host header');
     });
   };
 }

@@ -6,6 +6,7 @@
 
 import { type App, type AsyncApp, asyncApp, PorticoError } from '@portico/spec';
 import { notFound, toAsyncApp } from '../compose/mount.js';
+import { firstHeader } from '../shared/headers.js';
 
 const HOST = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$/;
 
@@ -17,13 +18,7 @@ export function requestHost(scope: {
   readonly headers: readonly (readonly [string, string])[];
   readonly server: readonly [string, number | null] | null;
 }): string {
-  let host: string | undefined;
-  for (const [name, value] of scope.headers) {
-    if (name === 'host') {
-      host = value;
-      break;
-    }
-  }
+  let host = firstHeader(scope.headers, 'host');
   if (host === undefined) return scope.server?.[0].toLowerCase() ?? '';
   host = host.trim().toLowerCase();
   if (host.startsWith('[')) {

@@ -18,6 +18,7 @@ import {
   type WebSocketScope,
 } from '@portico/spec';
 import { mountedScope, normalizePrefix, toAsyncApp } from '../compose/mount.js';
+import { sendPlainText } from '../shared/plain-response.js';
 import { type Match, matchParams, parsePattern, RouteTree } from './tree.js';
 
 /** The params of a pattern, as a type: `RouteParams<'/u/:id/*rest'>` is `{ id: string; rest: string }`. */
@@ -87,7 +88,6 @@ export interface Router extends AsyncApp {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /**
  * The params the router that handled this request matched, from `scope.state.router.params` (sync
@@ -98,26 +98,6 @@ export function routeParams<P extends string = string>(scope: {
 }): RouteParams<P> & Record<string, string> {
   const r = scope.state.router as RouteState | undefined;
   return (r?.params ?? {}) as RouteParams<P> & Record<string, string>;
-}
-
-async function plain(
-  send: Send,
-  status: number,
-  headers: [string, string][],
-  body: string,
-  head: boolean,
-): Promise<void> {
-  const bytes = text(body);
-  await send({
-    type: 'http.response.start',
-    status,
-    headers: [
-      ['content-type', 'text/plain; charset=utf-8'],
-      ['content-length', String(bytes.length)],
-      ...headers,
-    ],
-  });
-  await send({ type: 'http.response.body', body: head ? new Uint8Array(0) : bytes, moreBody: false });
 }
 
 /** A send that keeps the head of a response and drops its body bytes (HEAD served by a GET route). */
@@ -168,8 +148,8 @@ export function router(options: RouterOptions = {}): Router {
       out = headSend(send);
     }
     if (handler === undefined) {
-      if (method === 'OPTIONS') return plain(send, 204, [['allow', entry.allow]], '', true);
-      return plain(send, 405, [['allow', entry.allow]], 'Method Not Allowed', method === 'HEAD');
+      if (method === 'OPTIONS') return sendPlainText(send, method, 204, '', [['allow', entry.allow]]);
+      return sendPlainText(send, method, 405, 'Method Not Allowed', [['allow', entry.allow]]);
     }
     record(scope, match, match.values.length);
     return handler(scope, receive, out);
@@ -258,10 +238,10 @@ export function router(options: RouterOptions = {}): Router {
         const location =
           (path.endsWith('/') ? raw.slice(0, -1) : `${raw}/`) +
           (scope.queryString === '' ? '' : `?${scope.queryString}`);
-        return plain(send, 308, [['location', location]], '', scope.method === 'HEAD');
+        return sendPlainText(send, scope.method, 308, '', [['location', location]]);
       }
     }
-    return plain(send, 404, [], 'Not Found', scope.method === 'HEAD');
+    return sendPlainText(send, scope.method, 404, 'Not Found');
   }
 
   function add(method: string, pattern: string, handler: App, opts: RouteOptions = {}): Router {

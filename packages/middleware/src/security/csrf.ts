@@ -19,6 +19,8 @@ import {
 import { bufferBody } from '../compose/body.js';
 import { toAsyncApp } from '../compose/mount.js';
 import { SESSION_STATE_KEY } from '../sessions/session.js';
+import { firstHeader } from '../shared/headers.js';
+import { sendPlainText } from '../shared/plain-response.js';
 
 /** The key of `scope.state` (and `environ['portico.state']`) that holds the {@link CsrfState}. */
 export const CSRF_STATE_KEY = 'csrf';
@@ -66,11 +68,6 @@ function invalid(option: string, why: string): PorticoError {
   return new PorticoError('ERR_INVALID_OPTION', `option ${option} of csrf() ${why}`);
 }
 
-function headerOf(scope: HTTPScope, name: string): string | undefined {
-  for (const [n, v] of scope.headers) if (n === name) return v;
-  return undefined;
-}
-
 /** Whether two tokens are equal, in time that does not depend on where they differ. */
 export function tokensMatch(expected: string, given: string): boolean {
   const a = Buffer.from(expected, 'utf8');
@@ -85,10 +82,11 @@ export function tokensMatch(expected: string, given: string): boolean {
  * prove nothing either way: the token decides.
  */
 export function isCrossOrigin(scope: HTTPScope): boolean {
-  if (headerOf(scope, 'sec-fetch-site') === 'cross-site') return true;
-  const origin = headerOf(scope, 'origin');
+  if (firstHeader(scope.headers, 'sec-fetch-site') === 'cross-site') return true;
+  const origin = firstHeader(scope.headers, 'origin');
   if (origin === undefined || origin === 'null') return false;
-  const host = headerOf(scope, 'host') ?? (scope.server === null ? undefined : scope.server.join(':'));
+  const host =
+    firstHeader(scope.headers, 'host') ?? (scope.server === null ? undefined : scope.server.join(':'));
   try {
     return new URL(origin).origin !== new URL(`${scope.scheme}://${host}`).origin;
   } catch {
@@ -96,17 +94,8 @@ export function isCrossOrigin(scope: HTTPScope): boolean {
   }
 }
 
-async function refuse(scope: HTTPScope, send: Send, status: 403 | 413, reason: string): Promise<void> {
-  const body = new TextEncoder().encode(reason);
-  await send({
-    type: 'http.response.start',
-    status,
-    headers: [
-      ['content-type', 'text/plain; charset=utf-8'],
-      ['content-length', String(body.byteLength)],
-    ],
-  });
-  await send({ type: 'http.response.body', body: scope.method === 'HEAD' ? new Uint8Array(0) : body });
+function refuse(scope: HTTPScope, send: Send, status: 403 | 413, reason: string): Promise<void> {
+  return sendPlainText(send, scope.method, status, reason);
 }
 
 /**
@@ -187,9 +176,9 @@ export function csrf(options: CsrfOptions = {}): (app: App) => AsyncApp {
       if (safe.has(scope.method)) return inner(scope, receive, send);
       if (checkOrigin && isCrossOrigin(scope))
         return refuse(scope, send, 403, 'Forbidden: cross-origin request');
-      let given = headerOf(scope, header);
+      let given = firstHeader(scope.headers, header);
       let appReceive: Receive = receive;
-      if (given === undefined && isForm(headerOf(scope, 'content-type'))) {
+      if (given === undefined && isForm(firstHeader(scope.headers, 'content-type'))) {
         let read: Awaited<ReturnType<typeof bufferBody>>;
         try {
           read = await bufferBody(receive, { limit, headers: scope.headers });

@@ -17,7 +17,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { PorticoError } from '@portico/spec';
+import { keyBytes } from '../cookies/keys.js';
 import type { CookieKey } from '../cookies/signed.js';
 
 /** Seals and opens cookie session payloads. Make one with {@link createSessionCodec}. */
@@ -41,7 +41,6 @@ export interface CookiePayload {
 const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const MIN_KEY_BYTES = 32;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const HKDF_SALT = 'portico.cookie-session.v1';
 const HKDF_INFO = 'aes-256-gcm';
@@ -57,25 +56,9 @@ const HKDF_INFO = 'aes-256-gcm';
  *   or a key shorter than 32 bytes
  */
 export function createSessionCodec(keys: readonly CookieKey[], name: string): SessionCodec {
-  if (!Array.isArray(keys) || keys.length === 0) {
-    throw new PorticoError('ERR_INVALID_OPTION', 'option keys is invalid: expected a non-empty list of keys');
-  }
-  const secrets: KeyObject[] = keys.map((key, i) => {
-    if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
-      throw new PorticoError(
-        'ERR_INVALID_OPTION',
-        `option keys[${i}] is invalid: expected a string or bytes`,
-      );
-    }
-    const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
-    if (bytes.byteLength < MIN_KEY_BYTES) {
-      throw new PorticoError(
-        'ERR_INVALID_OPTION',
-        `option keys[${i}] is invalid: shorter than ${MIN_KEY_BYTES} bytes`,
-      );
-    }
-    return createSecretKey(Buffer.from(hkdfSync('sha256', bytes, HKDF_SALT, HKDF_INFO, 32)));
-  });
+  const secrets: KeyObject[] = keyBytes(keys).map((bytes) =>
+    createSecretKey(Buffer.from(hkdfSync('sha256', bytes, HKDF_SALT, HKDF_INFO, 32))),
+  );
   const aad = Buffer.from(name, 'latin1');
   const first = secrets[0] as KeyObject;
   return {

@@ -6,14 +6,15 @@
 
 import { type App, type AsyncApp, asyncApp, PorticoError } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { cookieHeader, parseCookies } from '../cookies/parse.js';
 import type { CookieKey } from '../cookies/signed.js';
 import { createSessionCodec, decodePayload, encodePayload } from './cookie-codec.js';
 import { runSession } from './lifecycle.js';
 import {
   clearSessionCookie,
+  refreshDue,
   resolveSessionOptions,
   type SessionCookieOptions,
+  sessionCookieOf,
   setSessionCookie,
   timeLeft,
 } from './options.js';
@@ -61,7 +62,7 @@ export function cookieSession(options: CookieSessionOptions): (app: App) => Asyn
       return runSession(scope, receive, send, inner, false, o.now, {
         async load(s) {
           const now = o.now();
-          const raw = parseCookies(cookieHeader(s.headers))[o.name];
+          const raw = sessionCookieOf(o, s.headers);
           const payload = decodePayload(codec.open(raw));
           const live = payload !== undefined && timeLeft(o, payload.issuedAt, payload.seenAt, now) > 0;
           return {
@@ -76,7 +77,7 @@ export function cookieSession(options: CookieSessionOptions): (app: App) => Asyn
           if (control.destroyed || (control.changed && control.empty())) {
             return extra.hadCookie ? [clearSessionCookie(o, scheme)] : [];
           }
-          const due = extra.seenAt !== undefined && now - extra.seenAt >= o.touchAfter;
+          const due = refreshDue(o, extra.seenAt, now);
           if (!control.changed && !due) return [];
           const value = codec.seal(
             encodePayload({ issuedAt: control.issuedAt, seenAt: now, data: control.data() }),

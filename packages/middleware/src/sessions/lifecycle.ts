@@ -21,6 +21,7 @@ import {
   type Scope,
   type Send,
 } from '@portico/spec';
+import { sendPlainText } from '../shared/plain-response.js';
 import { createSession, SESSION_STATE_KEY, type SessionControl, type SessionInit } from './session.js';
 
 /** What a middleware does at each end of the cycle. @internal */
@@ -33,20 +34,9 @@ export interface SessionHooks<L> {
   commit(scheme: string, control: SessionControl, id: string | undefined, extra: L): Promise<string[]>;
 }
 
-const FAILURE_BODY = new TextEncoder().encode('Internal Server Error');
-
 /** Sends the 500 of a failed session (no body for HEAD). */
-async function sendFailure(method: string, send: Send): Promise<void> {
-  await send({
-    type: 'http.response.start',
-    status: 500,
-    headers: [
-      ['content-type', 'text/plain; charset=utf-8'],
-      ['content-length', String(FAILURE_BODY.length)],
-      ['cache-control', 'no-store'],
-    ],
-  });
-  await send({ type: 'http.response.body', body: method === 'HEAD' ? new Uint8Array(0) : FAILURE_BODY });
+function sendFailure(method: string, send: Send): Promise<void> {
+  return sendPlainText(send, method, 500, 'Internal Server Error', [['cache-control', 'no-store']]);
 }
 
 function asPorticoError(error: unknown): PorticoError {

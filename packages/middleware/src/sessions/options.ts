@@ -6,7 +6,8 @@
  * @module
  */
 
-import { PorticoError } from '@portico/spec';
+import { type HeaderList, PorticoError } from '@portico/spec';
+import { cookieHeader, parseCookies } from '../cookies/parse.js';
 import { type CookieAttributes, checkCookie, MAX_AGE_LIMIT, serializeCookie } from '../cookies/serialize.js';
 
 /** Options of the session cookie and of the session's lifetime, shared by both middlewares. */
@@ -153,6 +154,16 @@ function cookieAttributes(
 /** Ms a session issued at `issuedAt` and seen at `seenAt` has left at `now` (<= 0: expired). */
 export function timeLeft(o: ResolvedSessionOptions, issuedAt: number, seenAt: number, now: number): number {
   return Math.min(seenAt + o.idleTimeout, issuedAt + o.absoluteTimeout) - now;
+}
+
+/** The session cookie's value in the request `headers` (the first of that name), or `undefined`. */
+export function sessionCookieOf(o: ResolvedSessionOptions, headers: HeaderList): string | undefined {
+  return parseCookies(cookieHeader(headers))[o.name];
+}
+
+/** Whether a session last refreshed at `seenAt` (ms; `undefined`: new) is due a rolling refresh. */
+export function refreshDue(o: ResolvedSessionOptions, seenAt: number | undefined, now: number): boolean {
+  return seenAt !== undefined && now - seenAt >= o.touchAfter;
 }
 
 /** The `Set-Cookie` value carrying `value`, live for `leftMs` ms. */

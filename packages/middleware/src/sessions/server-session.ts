@@ -6,14 +6,15 @@
 
 import { type App, type AsyncApp, asyncApp, isPorticoError, PorticoError } from '@portico/spec';
 import { toAsyncApp } from '../compose/mount.js';
-import { cookieHeader, parseCookies } from '../cookies/parse.js';
 import { type CookieKey, createCookieSigner } from '../cookies/signed.js';
 import { runSession } from './lifecycle.js';
 import { MemoryStore } from './memory-store.js';
 import {
   clearSessionCookie,
+  refreshDue,
   resolveSessionOptions,
   type SessionCookieOptions,
+  sessionCookieOf,
   setSessionCookie,
   timeLeft,
 } from './options.js';
@@ -91,7 +92,7 @@ export function session(options: SessionOptions = {}): (app: App) => AsyncApp {
       return runSession(scope, receive, send, inner, true, o.now, {
         async load(s) {
           const now = o.now();
-          const raw = parseCookies(cookieHeader(s.headers))[o.name];
+          const raw = sessionCookieOf(o, s.headers);
           const id = signer === undefined ? raw : signer.verify(o.name, raw);
           const record = isSessionId(id) ? await guarded('get', () => store.get(id)) : undefined;
           const live =
@@ -121,7 +122,7 @@ export function session(options: SessionOptions = {}): (app: App) => AsyncApp {
               cookies.push(clearSessionCookie(o, scheme));
             return cookies;
           }
-          const due = extra.seenAt !== undefined && now - extra.seenAt >= o.touchAfter;
+          const due = refreshDue(o, extra.seenAt, now);
           if ((!control.changed && !due) || id === undefined) return cookies;
           const left = timeLeft(o, control.issuedAt, now, now);
           const record = { data: control.data(), issuedAt: control.issuedAt, seenAt: now };

@@ -1,4 +1,3 @@
-import { isPorticoError } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import {
   encodeBasicCredentials,
   parseBasicAuthorization,
 } from '../../src/auth/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { expectRejection, leaves, whoAsync } from './apps.js';
 
 const b64 = (bytes: number[] | string): string =>
@@ -15,15 +15,6 @@ const b64 = (bytes: number[] | string): string =>
     'base64',
   );
 const CHALLENGE = 'Basic realm="Restricted", charset="UTF-8"';
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return isPorticoError(error) ? error.code : error;
-  }
-  return 'no error';
-}
 
 describe('parseBasicAuthorization (RFC 7617 section 2)', () => {
   it('reads user-id up to the first colon, in UTF-8, scheme in any case', () => {
@@ -98,9 +89,9 @@ describe('parseBasicAuthorization (RFC 7617 section 2)', () => {
   });
 
   it('refuses to encode what Basic cannot carry', () => {
-    expect(codeOf(() => encodeBasicCredentials('a:b', 'x'))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => encodeBasicCredentials('a', 'x\ny'))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => encodeBasicCredentials('a', '\ud800'))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => encodeBasicCredentials('a:b', 'x'))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => encodeBasicCredentials('a', 'x\ny'))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => encodeBasicCredentials('a', '\ud800'))).toBe('ERR_INVALID_OPTION');
   });
 });
 
@@ -258,12 +249,14 @@ describe('basicAuth() verify and options', () => {
   });
 
   it('checks its options when called', () => {
-    expect(codeOf(() => basicAuth({} as never))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => basicAuth({ verify: users, realm: 'a\r\nb' }))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => basicAuth({ verify: users, realm: 'snow ☃' }))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => basicAuth({ verify: users, optional: 'yes' as never }))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => basicUsers({ 'a:b': 'x' }))).toBe('ERR_INVALID_OPTION');
-    expect(codeOf(() => basicUsers({ a: { password: 1 } as never }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => basicAuth({} as never))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => basicAuth({ verify: users, realm: 'a\r\nb' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => basicAuth({ verify: users, realm: 'snow ☃' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => basicAuth({ verify: users, optional: 'yes' as never }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
+    expect(thrownCode(() => basicUsers({ 'a:b': 'x' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => basicUsers({ a: { password: 1 } as never }))).toBe('ERR_INVALID_OPTION');
   });
 
   it('basicUsers takes a Map and matches user and password together', () => {

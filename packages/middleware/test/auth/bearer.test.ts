@@ -1,8 +1,8 @@
-import { isPorticoError } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bearerAuth, type Principal, parseBearerAuthorization, requireAuth } from '../../src/auth/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { expectRejection, leaves } from './apps.js';
 
 const TOKENS: Record<string, Principal> = {
@@ -100,16 +100,8 @@ for (const [label, leaf] of leaves) {
 
 describe('bearerAuth() options', () => {
   it('checks them when called', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isPorticoError(e) ? e.code : e;
-      }
-      return 'none';
-    };
-    expect(code(() => bearerAuth({} as never))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => bearerAuth({ verify, realm: 'x\ny' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => bearerAuth({} as never))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => bearerAuth({ verify, realm: 'x\ny' }))).toBe('ERR_INVALID_OPTION');
   });
 
   it('does not give out a principal unless verify returned one (fast-check)', async () => {

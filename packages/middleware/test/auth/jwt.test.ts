@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isPorticoError } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtAuth, requireAuth } from '../../src/auth/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { expectRejection, leaves, whoAsync } from './apps.js';
 
 const rsa = await generateKeyPair('RS256', { extractable: true });
@@ -37,14 +37,6 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 const invalid = (text: string) => [
   `Bearer realm="Restricted", error="invalid_token", error_description="${text}"`,
 ];
-function code(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return isPorticoError(e) ? e.code : e;
-  }
-  return 'none';
-}
 
 const options = {
   algorithms: ['RS256'],
@@ -148,28 +140,34 @@ describe('jwtAuth() keys and options', () => {
 
   it('refuses when built: none, empty or missing algorithms, key confusion, short secrets, private keys', async () => {
     const pk = rsa.publicKey;
-    expect(code(() => jwtAuth({ algorithms: ['none'], key: secret }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256', 'NONE'], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: [], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ key: pk } as never))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['HS256', 'RS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['HS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['HS256'], key: rsaJwk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], key: secret }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['ES256'], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['HS256'], jwks: { keys: [] } }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['HS512'], key: secret }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], key: rsa.privateKey }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['XS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256'] }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], key: pk, jwks: { keys: [] } }))).toBe(
+    expect(thrownCode(() => jwtAuth({ algorithms: ['none'], key: secret }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256', 'NONE'], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: [], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ key: pk } as never))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['HS256', 'RS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['HS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['HS256'], key: rsaJwk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], key: secret }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['ES256'], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['HS256'], jwks: { keys: [] } }))).toBe(
       'ERR_INVALID_OPTION',
     );
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], key: pk, clockTolerance: -1 }))).toBe(
+    expect(thrownCode(() => jwtAuth({ algorithms: ['HS512'], key: secret }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], key: rsa.privateKey }))).toBe(
       'ERR_INVALID_OPTION',
     );
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], key: pk, audience: [] }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => jwtAuth({ algorithms: ['RS256'], jwks: new URL('file:///etc/jwks') }))).toBe(
+    expect(thrownCode(() => jwtAuth({ algorithms: ['XS256'], key: pk }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'] }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], key: pk, jwks: { keys: [] } }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], key: pk, clockTolerance: -1 }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], key: pk, audience: [] }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
+    expect(thrownCode(() => jwtAuth({ algorithms: ['RS256'], jwks: new URL('file:///etc/jwks') }))).toBe(
       'ERR_INVALID_OPTION',
     );
   });

@@ -1,4 +1,4 @@
-import { type AsyncApp, isPorticoError, validateAsync } from '@portico/spec';
+import { type AsyncApp, validateAsync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +12,8 @@ import {
   setPrincipal,
 } from '../../src/auth/index.js';
 import { router } from '../../src/router/index.js';
+import { thrownCode } from '../helpers/errors.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 import { expectRejection, leaves, whoAsync } from './apps.js';
 
 const users = basicUsers({ ann: { password: 'pw-ann', roles: ['admin', 'ops'] }, bob: 'pw-bob' });
@@ -114,21 +116,7 @@ describe('auth layers together', () => {
   });
 
   it('passes lifespan through and refuses an unauthenticated websocket', async () => {
-    let started = false;
-    const app = requireAuth()(
-      validateAsync(async function lifespanApp(scope, receive, send) {
-        if (scope.type !== 'lifespan') return whoAsync(scope, receive, send);
-        await receive();
-        started = true;
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-      }),
-    );
-    const client = createClient(app);
-    await client.startup();
-    expect(started).toBe(true);
-    await client.shutdown();
+    const client = await expectLifespanPassesThrough(requireAuth());
     await expect(client.websocket('/ws')).rejects.toMatchObject({
       code: 'ERR_WEBSOCKET_CLOSED',
       value: { code: 1008 },
@@ -136,18 +124,10 @@ describe('auth layers together', () => {
   });
 
   it('checks its options and setPrincipal checks the principal', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isPorticoError(e) ? e.code : e;
-      }
-      return 'none';
-    };
-    expect(code(() => requireAuth({ roles: [''] }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => requireAuth({ mode: 'some' as never }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => requireAuth({ challenge: 'a\nb' }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => setPrincipal({ state: {} }, { id: 'x', scheme: 'y' } as never))).toBe(
+    expect(thrownCode(() => requireAuth({ roles: [''] }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => requireAuth({ mode: 'some' as never }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => requireAuth({ challenge: 'a\nb' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => setPrincipal({ state: {} }, { id: 'x', scheme: 'y' } as never))).toBe(
       'ERR_MIDDLEWARE_MISUSE',
     );
     const environ = { 'portico.state': {} };

@@ -14,6 +14,7 @@ import {
   createCookieSigner,
   type RequestCookies,
 } from '../../src/cookies/index.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 
 const KEY = 'a-signing-key-of-at-least-32-bytes!!';
 const encoder = new TextEncoder();
@@ -136,20 +137,6 @@ describe('cookies() misuse and options', () => {
   });
 
   it('passes lifespan through to the app', async () => {
-    let started = false;
-    const app = cookies()(
-      validateAsync(async function lifespanApp(scope, receive, send) {
-        if (scope.type !== 'lifespan') return;
-        await receive();
-        started = true;
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-      }),
-    );
-    const client = createClient(app);
-    await client.startup();
-    await client.shutdown();
-    expect(started).toBe(true);
+    await expectLifespanPassesThrough(cookies());
   });
 });

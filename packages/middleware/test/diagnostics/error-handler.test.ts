@@ -9,6 +9,7 @@ import {
   escapeHtml,
   negotiateErrorType,
 } from '../../src/diagnostics/index.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 import { failingAsync, failingSync, recordingLogger, SECRET } from './apps.js';
 
 for (const [label, leaf] of [
@@ -161,15 +162,7 @@ describe('errorHandler() and the client leaving', () => {
   });
 
   it('passes lifespan through', async () => {
-    const seen: string[] = [];
-    const app = errorHandler({ logger: recordingLogger() })(async function lifeApp(scope, receive, send) {
-      if (scope.type !== 'lifespan') return;
-      const e = await receive();
-      seen.push(e.type);
-      await send({ type: 'lifespan.startup.complete' });
-    });
-    await createClient(app).startup();
-    expect(seen).toEqual(['lifespan.startup']);
+    await expectLifespanPassesThrough(errorHandler({ logger: recordingLogger() }));
   });
 });
 

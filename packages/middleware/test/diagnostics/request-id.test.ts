@@ -3,6 +3,7 @@ import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSafeRequestId, REQUEST_ID_STATE_KEY, requestId } from '../../src/diagnostics/index.js';
+import { callWithScope } from '../helpers/direct.js';
 
 const enc = new TextEncoder();
 
@@ -67,38 +68,11 @@ for (const [label, leaf] of [
 describe('requestId() against header injection', () => {
   it('replaces an incoming id holding CR LF with a new one, even when trusted', async () => {
     // A real client cannot send CR/LF in a header, so the scope is built by hand, as a buggy proxy might.
-    const sent: unknown[] = [];
     const app = requestId({ trustIncoming: true })(seenAsync);
-    const scope = {
-      type: 'http',
-      spec: { version: '1.0', specVersion: '1.0' },
-      httpVersion: '1.1',
-      method: 'GET',
-      scheme: 'http',
-      path: '/',
-      rawPath: '/',
-      queryString: '',
-      rootPath: '',
-      headers: [['x-request-id', 'abc\r\nset-cookie: evil=1']],
-      client: null,
-      server: null,
-      state: {},
-      extensions: {},
-    } as never;
-    let received = false;
-    await app(
-      scope,
-      async () => {
-        if (received) return { type: 'http.disconnect' };
-        received = true;
-        return { type: 'http.request', body: new Uint8Array(0), moreBody: false };
-      },
-      async (e) => {
-        sent.push(e);
-      },
-    );
-    const start = sent[0] as { headers: [string, string][] };
-    const id = start.headers.find(([n]) => n === 'x-request-id')?.[1];
+    const sent = await callWithScope(app, { headers: [['x-request-id', 'abc\r\nset-cookie: evil=1']] });
+    const start = sent[0];
+    if (start?.type !== 'http.response.start') throw new Error('no response start');
+    const id = start.headers?.find(([n]) => n === 'x-request-id')?.[1];
     expect(id).toMatch(UUID);
     expect(JSON.stringify(sent)).not.toContain('evil');
   });

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AsyncApp, asyncApp, type SyncApp, syncApp } from '@portico/spec';
+import { sendWhole } from '../helpers/respond.js';
 
 const enc = new TextEncoder();
 
@@ -75,16 +76,7 @@ export function makeFixture(): Fixture {
 export const fallbackAsync: AsyncApp = asyncApp(async function fallbackAsyncApp(scope, receive, send) {
   if (scope.type !== 'http') throw new Error(`unsupported scope type ${scope.type}`);
   await receive();
-  const body = enc.encode(`fallback ${scope.method} ${scope.path}`);
-  await send({
-    type: 'http.response.start',
-    status: 404,
-    headers: [
-      ['content-type', 'text/plain'],
-      ['content-length', String(body.length)],
-    ],
-  });
-  await send({ type: 'http.response.body', body });
+  await sendWhole(send, 404, `fallback ${scope.method} ${scope.path}`, 'text/plain');
 });
 
 /** The same in the sync interface. */

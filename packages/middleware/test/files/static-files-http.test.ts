@@ -3,10 +3,10 @@
  * offers `http.response.pathsend`, so whole files go out through the server's file sender.
  */
 import { connect } from 'node:net';
+// The adapter is not a dependency of @portico/middleware: imported from its source.
+import { type HTTPServer, serve } from '@portico/http';
 import { type AsyncApp, type Send, validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The adapter is not a dependency of @portico/middleware: imported from its source.
-import { type HTTPServer, serve } from '../../../../adapters/http/src/index.js';
 import { staticFiles } from '../../src/files/index.js';
 import { containsBytes, fallbackAsync, makeFixture } from './fixtures.js';
 

@@ -1,11 +1,13 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AsyncApp, isPorticoError, type Send, validateAsync, validateSync } from '@portico/spec';
+import { type AsyncApp, type Send, validateAsync, validateSync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mount } from '../../src/compose/index.js';
 import { staticFiles } from '../../src/files/index.js';
+import { thrownCode } from '../helpers/errors.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 import { containsBytes, fallbackAsync, fallbackSync, MTIME, makeFixture, pattern } from './fixtures.js';
 
 const fx = makeFixture();
@@ -341,27 +343,20 @@ describe('staticFiles() body: chunks, disconnects and pathsend', () => {
 });
 
 describe('staticFiles() options', () => {
-  const code = (fn: () => unknown): string | undefined => {
-    try {
-      fn();
-    } catch (error) {
-      return isPorticoError(error) ? error.code : String(error);
-    }
-    return undefined;
-  };
-
   it('checks its options when called', () => {
-    expect(code(() => staticFiles({ root: `${fx.root}/missing` }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: `${fx.root}/hello.txt` }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: '' }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: fx.root, index: ['../x'] }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: fx.root, dotfiles: 'x' as 'allow' }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: fx.root, maxAge: -1 }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: fx.root, chunkSize: 0 }))).toBe('ERR_INVALID_OPTION');
-    expect(code(() => staticFiles({ root: fx.root, etag: 'yes' as unknown as boolean }))).toBe(
+    expect(thrownCode(() => staticFiles({ root: `${fx.root}/missing` }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: `${fx.root}/hello.txt` }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: '' }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: fx.root, index: ['../x'] }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: fx.root, dotfiles: 'x' as 'allow' }))).toBe(
       'ERR_INVALID_OPTION',
     );
-    expect(code(() => staticFiles({ root: fx.root }))).toBe(undefined);
+    expect(thrownCode(() => staticFiles({ root: fx.root, maxAge: -1 }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: fx.root, chunkSize: 0 }))).toBe('ERR_INVALID_OPTION');
+    expect(thrownCode(() => staticFiles({ root: fx.root, etag: 'yes' as unknown as boolean }))).toBe(
+      'ERR_INVALID_OPTION',
+    );
+    expect(thrownCode(() => staticFiles({ root: fx.root }))).toBe(undefined);
   });
 
   it('uses the index names in order', async () => {
@@ -405,20 +400,6 @@ describe('staticFiles() range property', () => {
 
 describe('staticFiles() and other scope types', () => {
   it('passes lifespan through to the app', async () => {
-    let started = false;
-    const app = staticFiles({ root: fx.root })(
-      validateAsync(async function lifespanApp(scope, receive, send) {
-        if (scope.type !== 'lifespan') return;
-        await receive();
-        started = true;
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-      }),
-    );
-    const client = createClient(app);
-    await client.startup();
-    expect(started).toBe(true);
-    await client.shutdown();
+    await expectLifespanPassesThrough(staticFiles({ root: fx.root }));
   });
 });

@@ -4,10 +4,10 @@
  */
 import { request } from 'node:http';
 import { createGunzip } from 'node:zlib';
+// @portico/http is not a dependency of @portico/middleware: reached by path, as adapters/*/test do.
+import { type HTTPServer, serve } from '@portico/http';
 import { asyncApp, validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @portico/http is not a dependency of @portico/middleware: reached by path, as adapters/*/test do.
-import { type HTTPServer, serve } from '../../../../adapters/http/src/index.js';
 import { memoryLogger } from '../../../server/test/memory-logger.js';
 import { compression } from '../../src/http/index.js';
 import { bytes, text } from './apps.js';

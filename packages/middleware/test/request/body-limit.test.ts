@@ -1,9 +1,10 @@
 import { request } from 'node:http';
-import { type AsyncApp, isPorticoError, validateAsync } from '@portico/spec';
+import { type HTTPServer, serve } from '@portico/http';
+import { type AsyncApp, validateAsync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
-import { type HTTPServer, serve } from '../../../../adapters/http/src/index.js';
 import { bodyLimit } from '../../src/request/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { LEAVES, type Seen } from './apps.js';
 
 const MiB = 1024 * 1024;
@@ -103,13 +104,7 @@ describe('bodyLimit() reading', () => {
 
   it('refuses a bad limit when built', () => {
     for (const limit of [-1, 1.5, Number.NaN, '10' as unknown as number]) {
-      let caught: unknown;
-      try {
-        bodyLimit({ limit });
-      } catch (error) {
-        caught = error;
-      }
-      expect(isPorticoError(caught, 'ERR_INVALID_OPTION')).toBe(true);
+      expect(thrownCode(() => bodyLimit({ limit }))).toBe('ERR_INVALID_OPTION');
     }
   });
 });

@@ -2,6 +2,7 @@ import { isPorticoError, validateAsync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import { httpsRedirect, proxyHeaders } from '../../src/request/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { LEAVES, type Seen, wsEcho } from './apps.js';
 
 for (const [label, leaf] of LEAVES) {
@@ -69,13 +70,9 @@ describe('httpsRedirect() on websockets and options', () => {
 
   it('refuses bad options when built', () => {
     for (const options of [{ status: 303 }, { port: 0 }, { port: 70000 }, { port: 1.5 }]) {
-      let caught: unknown;
-      try {
-        httpsRedirect(options as { status?: 308; port?: number });
-      } catch (error) {
-        caught = error;
-      }
-      expect(isPorticoError(caught, 'ERR_INVALID_OPTION')).toBe(true);
+      expect(thrownCode(() => httpsRedirect(options as { status?: 308; port?: number }))).toBe(
+        'ERR_INVALID_OPTION',
+      );
     }
   });
 });

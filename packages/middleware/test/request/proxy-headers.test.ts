@@ -1,7 +1,9 @@
-import { isPorticoError, validateAsync } from '@portico/spec';
+import { validateAsync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import { proxyHeaders } from '../../src/request/index.js';
+import { thrownCode } from '../helpers/errors.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 import { LEAVES, type Seen, wsEcho } from './apps.js';
 
 const PROXY = ['10.0.0.7', 40000] as const;
@@ -156,31 +158,11 @@ describe('proxyHeaders() on websockets, lifespan and options', () => {
       { headers: 'nope' as 'both' },
       { trustHost: 'yes' as unknown as boolean },
     ]) {
-      let caught: unknown;
-      try {
-        proxyHeaders(options);
-      } catch (error) {
-        caught = error;
-      }
-      expect(isPorticoError(caught, 'ERR_INVALID_OPTION')).toBe(true);
+      expect(thrownCode(() => proxyHeaders(options))).toBe('ERR_INVALID_OPTION');
     }
   });
 
   it('passes lifespan through', async () => {
-    let started = false;
-    const app = proxyHeaders()(
-      validateAsync(async function lifespanApp(scope, receive, send) {
-        if (scope.type !== 'lifespan') return;
-        await receive();
-        started = true;
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-      }),
-    );
-    const client = createClient(app);
-    await client.startup();
-    await client.shutdown();
-    expect(started).toBe(true);
+    await expectLifespanPassesThrough(proxyHeaders());
   });
 });

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPorticoError, type SyncApp, syncApp, validateAsync, validateSync } from '@portico/spec';
+import { type SyncApp, syncApp, validateAsync, validateSync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { requestTimeout } from '../../src/request/index.js';
+import { thrownCode } from '../helpers/errors.js';
 import { LEAVES, type Seen } from './apps.js';
 
 const enc = new TextEncoder();
@@ -163,13 +164,7 @@ describe('requestTimeout() and the app after the deadline', () => {
       { status: 200 },
       { status: 600 },
     ]) {
-      let caught: unknown;
-      try {
-        requestTimeout(options);
-      } catch (error) {
-        caught = error;
-      }
-      expect(isPorticoError(caught, 'ERR_INVALID_OPTION')).toBe(true);
+      expect(thrownCode(() => requestTimeout(options))).toBe('ERR_INVALID_OPTION');
     }
   });
 });

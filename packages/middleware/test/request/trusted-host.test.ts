@@ -1,8 +1,9 @@
-import type { HTTPScope, SendEvent } from '@portico/spec';
 import { isPorticoError, validateAsync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import { hostName, trustedHost } from '../../src/request/index.js';
+import { callWithScope } from '../helpers/direct.js';
+import { thrownCode } from '../helpers/errors.js';
 import { LEAVES, type Seen, seeAsync, wsEcho } from './apps.js';
 
 const ALLOWED = ['example.com', '*.example.com', 'localhost', '[::1]', 'www.shop.test'];
@@ -72,36 +73,7 @@ for (const [label, leaf] of LEAVES) {
 /** Calls `app` with a validated HTTP scope that has no Host header (an HTTP/1.0 request). */
 async function withoutHost(allowMissing: boolean): Promise<number> {
   const app = validateAsync(trustedHost({ allowed: ['example.com'], allowMissing })(validateAsync(seeAsync)));
-  const scope: HTTPScope = {
-    type: 'http',
-    spec: { version: '1.0', specVersion: '1.0' },
-    httpVersion: '1.0',
-    method: 'GET',
-    scheme: 'http',
-    path: '/',
-    rawPath: '/',
-    queryString: '',
-    rootPath: '',
-    headers: [],
-    client: ['127.0.0.1', 1234],
-    server: ['127.0.0.1', 80],
-    state: {},
-    extensions: {},
-  };
-  const sent: SendEvent[] = [];
-  let read = false;
-  await app(
-    scope,
-    async () => {
-      if (read) return { type: 'http.disconnect' };
-      read = true;
-      return { type: 'http.request', body: new Uint8Array(0), moreBody: false };
-    },
-    async (event) => {
-      sent.push(event);
-    },
-  );
-  const start = sent[0];
+  const [start] = await callWithScope(app, { httpVersion: '1.0' });
   return start?.type === 'http.response.start' ? start.status : 0;
 }
 
@@ -134,13 +106,10 @@ describe('trustedHost() without Host, on websockets, and options', () => {
       ['*example.com'],
       [3],
     ]) {
-      let caught: unknown;
-      try {
-        trustedHost({ allowed: allowed as string[] });
-      } catch (error) {
-        caught = error;
-      }
-      expect([allowed, isPorticoError(caught, 'ERR_INVALID_OPTION')]).toEqual([allowed, true]);
+      expect([allowed, thrownCode(() => trustedHost({ allowed: allowed as string[] }))]).toEqual([
+        allowed,
+        'ERR_INVALID_OPTION',
+      ]);
     }
   });
 

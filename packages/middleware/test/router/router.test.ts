@@ -9,6 +9,7 @@ import {
   routeParams,
   router,
 } from '../../src/router/index.js';
+import { sendJson, sendWhole } from '../helpers/respond.js';
 
 const enc = new TextEncoder();
 
@@ -16,24 +17,13 @@ const enc = new TextEncoder();
 function echo(tag: string): AsyncApp {
   return async function echoApp(scope, _receive, send) {
     if (scope.type !== 'http') return;
-    const body = enc.encode(
-      JSON.stringify({
-        tag,
-        method: scope.method,
-        path: scope.path,
-        rootPath: scope.rootPath,
-        params: { ...routeParams(scope) },
-      }),
-    );
-    await send({
-      type: 'http.response.start',
-      status: 200,
-      headers: [
-        ['content-type', 'application/json'],
-        ['content-length', String(body.length)],
-      ],
+    await sendJson(send, {
+      tag,
+      method: scope.method,
+      path: scope.path,
+      rootPath: scope.rootPath,
+      params: { ...routeParams(scope) },
     });
-    await send({ type: 'http.response.body', body });
   };
 }
 
@@ -144,6 +134,9 @@ describe.each([
     const options = await client.request('OPTIONS', '/users/7');
     expect(options.status).toBe(204);
     expect(options.header('allow')).toBe('GET, PUT, HEAD, OPTIONS');
+    // 204 has no content: no Content-Length, no Content-Type (RFC 9110 sections 8.6, 15.3.5).
+    expect(options.header('content-length')).toBeNull();
+    expect(options.header('content-type')).toBeNull();
     expect((await client.put('/users/3')).json()).toMatchObject({ tag: 'put-user', method: 'PUT' });
   });
 
@@ -206,13 +199,7 @@ describe('mount under validators on both sides (MW-PATH-1, MW-SCOPE-1)', () => {
       '/items/:id',
       async function linkApp(scope, _receive, send) {
         if (scope.type !== 'http') return;
-        const body = enc.encode(inner.urlFor('item', { id: 'n 1' }, scope));
-        await send({
-          type: 'http.response.start',
-          status: 200,
-          headers: [['content-length', String(body.length)]],
-        });
-        await send({ type: 'http.response.body', body });
+        await sendWhole(send, 200, inner.urlFor('item', { id: 'n 1' }, scope));
       },
       { name: 'item' },
     );

@@ -2,6 +2,7 @@ import { type AsyncApp, type SyncApp, syncApp, validateAsync, validateSync } fro
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CSP, resolveSecurityHeaders, securityHeaders } from '../../src/security/index.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 
 const enc = new TextEncoder();
 
@@ -122,13 +123,6 @@ describe('securityHeaders() options', () => {
   });
 
   it('passes lifespan through', async () => {
-    const seen: string[] = [];
-    const app = securityHeaders()(async function lifeApp(scope, receive, send) {
-      if (scope.type !== 'lifespan') return;
-      seen.push((await receive()).type);
-      await send({ type: 'lifespan.startup.complete' });
-    });
-    await createClient(app).startup();
-    expect(seen).toEqual(['lifespan.startup']);
+    await expectLifespanPassesThrough(securityHeaders());
   });
 });

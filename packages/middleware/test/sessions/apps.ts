@@ -9,6 +9,7 @@ import {
 } from '@portico/spec';
 import type { TestResponse } from '@portico/testing';
 import { type Session, sessionOf } from '../../src/sessions/index.js';
+import { sendJson } from '../helpers/respond.js';
 
 const enc = new TextEncoder();
 
@@ -45,16 +46,7 @@ export const sessionAsync: AsyncApp = async function sessionAsyncApp(scope, rece
   const before = snapshot(s);
   const header = scope.headers.find(([n]) => n === 'x-ops')?.[1];
   apply(s, header === undefined ? [] : (JSON.parse(header) as Op[]));
-  const body = enc.encode(JSON.stringify({ before, after: snapshot(s) }));
-  await send({
-    type: 'http.response.start',
-    status: 200,
-    headers: [
-      ['content-type', 'application/json'],
-      ['content-length', String(body.length)],
-    ],
-  });
-  await send({ type: 'http.response.body', body });
+  await sendJson(send, { before, after: snapshot(s) });
 };
 
 /** The same app in the sync interface, reading the session from `environ['portico.state']`. */

@@ -10,6 +10,7 @@ import {
   type Session,
   sessionOf,
 } from '../../src/sessions/index.js';
+import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 import { cookieLine, cookieValue, fakeClock, leaves, type Op, req, type Seen } from './apps.js';
 
 const KEY = 'cookie-session-key-number-one-32-bytes!';
@@ -275,20 +276,6 @@ describe('cookieSession() checks and misuse', () => {
   });
 
   it('passes lifespan through untouched', async () => {
-    let started = false;
-    const app = cookieSession({ keys: [KEY] })(
-      validateAsync(async function lifespanApp(scope, receive, send) {
-        if (scope.type !== 'lifespan') return;
-        await receive();
-        started = true;
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-      }),
-    );
-    const client = createClient(app);
-    await client.startup();
-    await client.shutdown();
-    expect(started).toBe(true);
+    await expectLifespanPassesThrough(cookieSession({ keys: [KEY] }));
   });
 });

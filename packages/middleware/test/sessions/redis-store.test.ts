@@ -107,13 +107,7 @@ describe.skipIf(bin === '')('RedisStore against a real redis-server', () => {
     const saved = await lenient.get('/', req(undefined, [['set', 'u', 2]]));
     expect(saved.status).toBe(500);
     expect(saved.headerAll('set-cookie')).toEqual([]);
-    let error: unknown;
-    try {
-      await client.get('/', req(`${NAME}=${id}`));
-    } catch (e) {
-      error = e;
-    }
-    expect(isPorticoError(error, 'ERR_SESSION_STORE')).toBe(true);
+    await expect(client.get('/', req(`${NAME}=${id}`))).rejects.toMatchObject({ code: 'ERR_SESSION_STORE' });
     // Back up (empty: no persistence): the old id is not adopted.
     await start();
     for (let i = 0; i < 100 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));

@@ -1,11 +1,18 @@
 /**
- * Header-list helpers shared by the http middleware: read a field, replace a field, merge `Vary`.
- * Names are compared case-insensitively (spec/async.md section 7: names in events may be any case).
+ * Header-list helpers shared by every middleware: read a field, replace a field, merge `Vary`.
+ * Names are compared case-insensitively, so one helper serves both request headers (names lowercase
+ * in a scope, ASYNC-HDR-2) and response headers (names in any case in the events an app sends).
  *
  * @module
  */
 
 import type { Header, HeaderList } from '@portico/spec';
+
+/** The value of the first field line named `name` (lowercase) in `headers`, or `undefined`. */
+export function firstHeader(headers: HeaderList | undefined, name: string): string | undefined {
+  for (const [n, v] of headers ?? []) if (n.toLowerCase() === name) return v;
+  return undefined;
+}
 
 /**
  * Every value of field `name` (lowercase) in `headers`, in order; `[]` when absent.
