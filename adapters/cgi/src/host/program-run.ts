@@ -34,8 +34,12 @@ const DONE: RunOutcome = Object.freeze({ kind: 'done' });
 const EMPTY = new Uint8Array(0);
 const MAX_LOG_LINE = 8192;
 
-/** Logs a program's standard error, one `warn` per line (long lines split). */
-function logLines(stream: Readable, logger: Logger, fields: Record<string, unknown>): void {
+/**
+ * Logs a program's standard error, one `warn` per line (long lines split).
+ *
+ * @returns a promise that settles when the stream ended or closed: the last line is logged by then
+ */
+function logLines(stream: Readable, logger: Logger, fields: Record<string, unknown>): Promise<void> {
   let pending = '';
   const emit = (line: string) => {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
@@ -53,9 +57,24 @@ function logLines(stream: Readable, logger: Logger, fields: Record<string, unkno
       pending = pending.slice(MAX_LOG_LINE);
     }
   });
-  stream.once('end', () => {
-    if (pending !== '') emit(pending);
+  return new Promise<void>((resolve) => {
+    stream.once('end', () => {
+      if (pending !== '') emit(pending);
+      pending = '';
+      resolve();
+    });
+    stream.once('close', resolve);
   });
+}
+
+/**
+ * Waits for `done`, at most `ms`: a program's standard error can still hold lines when it exits
+ * (the pipe is read after the exit is seen), but a process it left behind may keep the pipe open.
+ */
+async function within(done: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**
@@ -101,7 +120,7 @@ export async function runProgram(
   }
   const run = new Run(program, options, fields);
   ctx.live.add(run);
-  logLines(child.stderr!, logger, { ...fields, pid: child.pid });
+  const stderrDone = logLines(child.stderr!, logger, { ...fields, pid: child.pid });
   body.onGone = () => {
     if (!run.complete) run.stop('disconnect');
   };
@@ -137,6 +156,8 @@ export async function runProgram(
     if (!program.hasExited) program.stop();
     await program.exited;
     if (timer !== null) clearTimeout(timer);
+    // Every line the program wrote to stderr is logged before the run counts as over.
+    await within(stderrDone, options.killGrace);
     ctx.live.delete(run);
   }
 }
@@ -256,6 +277,9 @@ export class Run {
       throw new PorticoError('ERR_CGI_STOPPED', 'CGI program stopped at shutdown');
     if (!discard && remaining > 0)
       throw badResponse(`program ended ${remaining} bytes short of its Content-Length`);
+    // Complete from here on: the client's http.disconnect that may follow the last event must not
+    // stop a program that is still writing its log or cleaning up after its response.
+    this.complete = true;
     await send({ type: 'http.response.body', body: EMPTY, moreBody: false });
   }
 }
