@@ -1,7 +1,7 @@
 /**
  * One FastCGI request as a {@link RequestCycle}: the response goes out as FCGI_STDOUT records (the
  * CGI head, then the body), ended by an empty FCGI_STDOUT and FCGI_END_REQUEST (FastCGI 1.0
- * sections 5.3, 5.5); the request body comes from FCGI_STDIN through the connection.
+ * sections 5.3, 5.5); the request body comes from FCGI_STDIN through the connection's `BodyFlow`.
  *
  * @module
  */
@@ -44,26 +44,26 @@ export class FastCGICycle extends RequestCycle {
   }
 
   protected startReading(): void {
-    this.conn.startBody(this.slot);
+    this.conn.body.start(this.slot);
   }
 
   protected pauseReading(): void {
-    this.conn.pauseBody(this.slot);
+    this.conn.body.pause(this.slot);
   }
 
   protected resumeReading(): void {
-    this.conn.resumeBody(this.slot);
+    this.conn.body.resume(this.slot);
   }
 
   protected override discardBody(): void {
-    this.conn.discardBody(this.slot);
+    this.conn.body.discard(this.slot);
   }
 
   protected abortConnection(): void {
-    this.conn.abortRequest(this.slot);
+    this.conn.requests.abort(this.slot);
   }
 
   protected override finished(): void {
-    this.conn.requestSettled(this.slot);
+    this.conn.requests.settled(this.slot);
   }
 }

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
-import { invalidOption, resolveServerOptions } from '@portico/server';
+import type { CommonServerOptions, ResolvedServerOptions } from '@portico/server';
+import { integerOption, invalidOption, resolveServerOptions } from '@portico/server';
 
 /**
  * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. The limits shared
  * with every adapter have the defaults of spec/servers.md "Limits" unless said otherwise here.
  */
-export interface FastCGIServerOptions {
+export interface FastCGIServerOptions extends CommonServerOptions {
   /**
    * Where to listen: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, or `fd://0` for the listening socket
    * a web server hands to an app it spawns (FCGI_LISTENSOCK_FILENO, FastCGI 1.0 section 2.2).
@@ -52,11 +52,6 @@ export interface FastCGIServerOptions {
    * it is not set. Applies to TCP connections only.
    */
   webServerAddrs?: string[];
-  /**
-   * Permission bits of a unix socket the server creates (`0o666` lets a front end running as
-   * another user connect, as php-fpm's `listen.mode`). Default: as the process umask leaves them.
-   */
-  socketMode?: number;
   /** Largest request body in bytes; over it: 413. Default 104857600 (100 MiB). */
   maxBodySize?: number;
   /** Time from FCGI_BEGIN_REQUEST to the end of FCGI_PARAMS, ms; then 408. Default 60000. */
@@ -72,45 +67,26 @@ export interface FastCGIServerOptions {
   idleTimeout?: number;
   /** Most open connections (`FCGI_MAX_CONNS`); more are closed on accept. Default 4096. */
   maxConnections?: number;
-  /** How long `close()` lets in-flight requests finish, ms. Default 30000. */
-  shutdownTimeout?: number;
-  /** Lifespan protocol: `auto` (default), `on`, `off`. */
-  lifespan?: LifespanMode;
-  /** Server log. Default: silent. */
-  logger?: Logger;
-  /** Called once per finished request (format it with `formatCombinedLog`). Default: none. */
-  accessLog?: (entry: AccessLogEntry) => void;
 }
 
 /** Options after defaults and checks. */
-export interface ResolvedOptions extends Limits {
-  readonly binds: readonly Bind[];
-  readonly rootPath: string | null;
+export interface ResolvedOptions extends ResolvedServerOptions {
   readonly multiplex: boolean;
   readonly maxRequests: number;
   readonly maxRequestsPerConnection: number;
   readonly maxParamsSize: number;
   readonly maxBufferedBody: number;
   readonly webServerAddrs: ReadonlySet<string> | null;
-  readonly socketMode: number | null;
-  readonly lifespan: LifespanMode;
-  readonly logger: Logger;
-  readonly accessLog: ((entry: AccessLogEntry) => void) | null;
 }
 
-const invalid = invalidOption;
-
+/** An integer option of this adapter, checked ({@link integerOption}). */
 function count(
   options: FastCGIServerOptions,
   name: keyof FastCGIServerOptions,
   fallback: number,
   min: number,
 ): number {
-  const given = options[name];
-  if (given === undefined) return fallback;
-  if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < min)
-    throw invalid(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(given)}`, given);
-  return given;
+  return integerOption(name, options[name], fallback, min);
 }
 
 /**
@@ -125,7 +101,7 @@ export function parseWebServerAddrs(value: string | readonly string[]): Set<stri
     const address = String(raw).trim();
     if (address === '') continue;
     if (!/^[0-9a-fA-F.:]+$/.test(address))
-      throw invalid(`FCGI_WEB_SERVER_ADDRS entry ${JSON.stringify(address)} is not an IP address`, raw);
+      throw invalidOption(`FCGI_WEB_SERVER_ADDRS entry ${JSON.stringify(address)} is not an IP address`, raw);
     out.add(address.toLowerCase());
     // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d.
     if (address.includes('.') && !address.includes(':')) out.add(`::ffff:${address}`);
@@ -142,7 +118,7 @@ export function resolveOptions(options: FastCGIServerOptions = {}): ResolvedOpti
   // keepAliveTimeout defaults to 0 here: the web server owns its pool of kept connections.
   const common = resolveServerOptions(options, '127.0.0.1:9000', { keepAliveTimeout: 0 });
   const multiplex = options.multiplex ?? true;
-  if (typeof multiplex !== 'boolean') throw invalid('option multiplex must be a boolean', multiplex);
+  if (typeof multiplex !== 'boolean') throw invalidOption('option multiplex must be a boolean', multiplex);
   const addrs = options.webServerAddrs ?? process.env.FCGI_WEB_SERVER_ADDRS;
   return {
     ...common,

@@ -7,10 +7,10 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { serveSockets } from '@portico/server';
+import { serveSockets, socketServerCore } from '@portico/server';
 import type { AsyncApp } from '@portico/spec';
 import { Connection, type Core } from './connection.js';
-import { type FastCGIServerOptions, resolveOptions } from './options.js';
+import { type FastCGIServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
 
 /** A running Portico FastCGI server. */
 export interface FastCGIServer {
@@ -39,29 +39,15 @@ export interface FastCGIServer {
 export async function serve(app: AsyncApp, options: FastCGIServerOptions = {}): Promise<FastCGIServer> {
   const opts = resolveOptions(options);
   return serveSockets<Connection>(app, {
+    ...opts,
     name: 'fastcgi',
     scheme: 'fcgi',
-    binds: opts.binds,
-    socketMode: opts.socketMode,
-    maxConnections: opts.maxConnections,
-    lifespan: opts.lifespan,
-    shutdownTimeout: opts.shutdownTimeout,
-    logger: opts.logger,
     timeouts: [opts.headersTimeout, opts.requestTimeout, opts.keepAliveTimeout, opts.idleTimeout],
     setup(lifespanState) {
       const core: Core = {
-        logger: opts.logger,
-        maxBodySize: opts.maxBodySize,
-        accessLog: opts.accessLog,
-        opts,
-        app,
-        lifespanState,
+        ...socketServerCore<Connection, ResolvedOptions>(app, opts, lifespanState),
         inFlight: 0,
         running: 0,
-        connections: new Set(),
-        closing: false,
-        now: Date.now(),
-        onProgress: null,
       };
       return {
         state: core,

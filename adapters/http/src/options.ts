@@ -3,23 +3,18 @@
  *
  * @module
  */
-import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
+import type { CommonServerOptions, ResolvedServerOptions } from '@portico/server';
 import { resolveServerOptions } from '@portico/server';
 
 /**
  * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. Every limit has
  * the default of spec/servers.md "Limits".
  */
-export interface HTTPServerOptions {
+export interface HTTPServerOptions extends CommonServerOptions {
   /** Where to listen: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, `fd://N`. Default `['127.0.0.1:8000']`. */
   bind?: string[];
   /** The path prefix the app is mounted at (`scope.rootPath`, SCRIPT_NAME). Default `''`. */
   rootPath?: string;
-  /**
-   * Permission bits of a unix socket the server creates (`0o666` lets a front end running as
-   * another user connect). Default: as the process umask leaves them.
-   */
-  socketMode?: number;
   /** Largest request head in bytes; over it: 431. Default 16384. */
   maxHeaderSize?: number;
   /** Most request header fields; over it: 431. Default 100. */
@@ -36,24 +31,11 @@ export interface HTTPServerOptions {
   idleTimeout?: number;
   /** Most open client connections. Default 4096. */
   maxConnections?: number;
-  /** How long `close()` lets in-flight requests finish, ms. Default 30000. */
-  shutdownTimeout?: number;
-  /** Lifespan protocol: `auto` (default), `on`, `off`. */
-  lifespan?: LifespanMode;
-  /** Server log. Default: silent. */
-  logger?: Logger;
-  /** Called once per finished request (format it with `formatCombinedLog`). Default: none. */
-  accessLog?: (entry: AccessLogEntry) => void;
 }
 
-/** Options after defaults and checks. */
-export interface ResolvedOptions extends Limits {
-  readonly binds: readonly Bind[];
+/** Options after defaults and checks; `rootPath` is `''` when none was given. */
+export interface ResolvedOptions extends ResolvedServerOptions {
   readonly rootPath: string;
-  readonly socketMode: number | null;
-  readonly lifespan: LifespanMode;
-  readonly logger: Logger;
-  readonly accessLog: ((entry: AccessLogEntry) => void) | null;
 }
 
 /**

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import type { AccessLogEntry, Bind, LifespanMode, Limits, Logger } from '@portico/server';
+import type { CommonServerOptions, ResolvedServerOptions } from '@portico/server';
 import { resolveServerOptions } from '@portico/server';
 
 /**
  * Options of {@link serve}. Sizes are bytes, times ms; a timeout of 0 disables it. The limits shared
  * with every adapter have the defaults of spec/servers.md "Limits".
  */
-export interface SCGIServerOptions {
+export interface SCGIServerOptions extends CommonServerOptions {
   /** Where to listen: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, `fd://N`. Default `['127.0.0.1:4000']`. */
   bind?: string[];
   /**
@@ -18,8 +18,6 @@ export interface SCGIServerOptions {
    * when absent, `SCRIPT_NAME` is the `rootPath`. Default: absent.
    */
   rootPath?: string;
-  /** Permission bits of a unix socket the server creates (`0o666`: any user may connect). Default: umask. */
-  socketMode?: number;
   /** Largest header block (the netstring's content), bytes; over it: 431. Default 16384. */
   maxHeaderSize?: number;
   /** Largest request body (CONTENT_LENGTH), bytes; over it: 413. Default 104857600 (100 MiB). */
@@ -32,25 +30,10 @@ export interface SCGIServerOptions {
   idleTimeout?: number;
   /** Most open connections (one request each); more are closed on accept. Default 4096. */
   maxConnections?: number;
-  /** How long `close()` lets requests in flight finish, ms. Default 30000. */
-  shutdownTimeout?: number;
-  /** Lifespan protocol: `auto` (default), `on`, `off`. */
-  lifespan?: LifespanMode;
-  /** Server log. Default: silent. */
-  logger?: Logger;
-  /** Called once per finished request (format it with `formatCombinedLog`). Default: none. */
-  accessLog?: (entry: AccessLogEntry) => void;
 }
 
 /** Options after defaults and checks. */
-export interface ResolvedOptions extends Limits {
-  readonly binds: readonly Bind[];
-  readonly rootPath: string | null;
-  readonly socketMode: number | null;
-  readonly lifespan: LifespanMode;
-  readonly logger: Logger;
-  readonly accessLog: ((entry: AccessLogEntry) => void) | null;
-}
+export type ResolvedOptions = ResolvedServerOptions;
 
 /**
  * Fills in defaults and checks every option.

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { serveSockets } from '@portico/server';
+import { serveSockets, socketServerCore } from '@portico/server';
 import type { AsyncApp } from '@portico/spec';
 import { Connection, type Core } from './connection.js';
-import { resolveOptions, type SCGIServerOptions } from './options.js';
+import { type ResolvedOptions, resolveOptions, type SCGIServerOptions } from './options.js';
 
 /** A running Portico SCGI server. */
 export interface SCGIServer {
@@ -34,28 +34,14 @@ export interface SCGIServer {
 export async function serve(app: AsyncApp, options: SCGIServerOptions = {}): Promise<SCGIServer> {
   const opts = resolveOptions(options);
   return serveSockets<Connection>(app, {
+    ...opts,
     name: 'scgi',
     scheme: 'scgi',
-    binds: opts.binds,
-    socketMode: opts.socketMode,
-    maxConnections: opts.maxConnections,
-    lifespan: opts.lifespan,
-    shutdownTimeout: opts.shutdownTimeout,
-    logger: opts.logger,
     timeouts: [opts.headersTimeout, opts.requestTimeout, opts.idleTimeout],
     setup(lifespanState) {
       const core: Core = {
-        logger: opts.logger,
-        maxBodySize: opts.maxBodySize,
-        accessLog: opts.accessLog,
-        opts,
-        app,
-        lifespanState,
+        ...socketServerCore<Connection, ResolvedOptions>(app, opts, lifespanState),
         running: 0,
-        connections: new Set(),
-        closing: false,
-        now: Date.now(),
-        onProgress: null,
       };
       return {
         state: core,

@@ -59,6 +59,7 @@ export {
 } from './response-headers.js';
 export {
   type CommonServerOptions,
+  integerOption,
   invalidOption,
   type ResolvedServerOptions,
   resolveServerOptions,
@@ -67,7 +68,9 @@ export {
   type SocketAdapter,
   type SocketConnection,
   type SocketServer,
+  type SocketServerCore,
   type SocketServerState,
   serveSockets,
+  socketServerCore,
 } from './socket-server.js';
 export { SPEC_INFO } from './spec-info.js';

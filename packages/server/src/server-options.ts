@@ -12,13 +12,30 @@ import type { LifespanMode } from './lifespan.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { type Logger, silentLogger } from './logger.js';
 
-/** The options every adapter takes, as given (see each adapter's TSDoc for its defaults). */
+/**
+ * The options every adapter takes besides its limits, as given. An adapter's options interface
+ * extends it, and declares `bind` and `rootPath` again with its own default and meaning.
+ */
 export interface CommonServerOptions {
+  /**
+   * Where to listen: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, `fd://N`. Default: one address, the
+   * adapter's (`127.0.0.1:8000` HTTP, `127.0.0.1:9000` FastCGI, `127.0.0.1:4000` SCGI).
+   */
   bind?: string[];
+  /** The path prefix the app is mounted at (`scope.rootPath`). Default: see each adapter. */
   rootPath?: string;
+  /**
+   * Permission bits of a unix socket the server creates (`0o666` lets a front end running as
+   * another user connect, as php-fpm's `listen.mode`). Default: as the process umask leaves them.
+   */
   socketMode?: number;
+  /** How long `close()` lets in-flight requests finish, ms. Default 30000. */
+  shutdownTimeout?: number;
+  /** Lifespan protocol: `auto` (default), `on`, `off`. */
   lifespan?: LifespanMode;
+  /** Server log. Default: silent. */
   logger?: Logger;
+  /** Called once per finished request (format it with `formatCombinedLog`). Default: none. */
   accessLog?: (entry: AccessLogEntry) => void;
 }
 
@@ -36,6 +53,20 @@ export interface ResolvedServerOptions extends Limits {
 /** An `ERR_INVALID_OPTION` naming the option (`SRV-LIMIT-1`). */
 export function invalidOption(message: string, value?: unknown): PorticoError {
   return new PorticoError('ERR_INVALID_OPTION', message, { expose: true, value, rule: 'SRV-LIMIT-1' });
+}
+
+/**
+ * An adapter's own integer option (FastCGI `maxRequests`, ...), checked as the limits are:
+ * `fallback` when `given` is `undefined`, else `given` when it is a safe integer of at least `min`.
+ *
+ * @param name - the option's name, for the message
+ * @throws PorticoError `ERR_INVALID_OPTION` naming the option and the value (`SRV-LIMIT-1`)
+ */
+export function integerOption(name: string, given: unknown, fallback: number, min: number): number {
+  if (given === undefined) return fallback;
+  if (typeof given !== 'number' || !Number.isSafeInteger(given) || given < min)
+    throw invalidOption(`option ${name} must be an integer >= ${min}, got ${JSON.stringify(given)}`, given);
+  return given;
 }
 
 /**

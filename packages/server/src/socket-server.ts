@@ -9,9 +9,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AsyncApp, State } from '@portico/spec';
 import { PorticoError } from '@portico/spec';
 import { type Bind, formatAddress } from './bind.js';
+import type { CycleContext } from './cycle-body.js';
 import { type LifespanMode, startLifespan } from './lifespan.js';
 import { listenOn } from './listen.js';
 import type { Logger } from './logger.js';
+import type { ResolvedServerOptions } from './server-options.js';
 
 /** What the shared server needs of one of the adapter's connections. */
 export interface SocketConnection {
@@ -34,7 +36,49 @@ export interface SocketServerState<C extends SocketConnection> {
   onProgress: (() => void) | null;
 }
 
-/** What {@link serveSockets} needs from an adapter. */
+/**
+ * The state a socket adapter's connections share (its "core"): the {@link SocketServerState} the
+ * shared server drives, the {@link CycleContext} every request cycle needs, the resolved options, the
+ * app and the lifespan state. An adapter extends it with its own counters.
+ */
+export interface SocketServerCore<C extends SocketConnection, O extends ResolvedServerOptions>
+  extends CycleContext,
+    SocketServerState<C> {
+  /** The adapter's options, after defaults and checks. */
+  readonly opts: O;
+  /** The app every request of the server runs. */
+  readonly app: AsyncApp;
+  /** The lifespan state, copied into each scope, or `null` when no lifespan runs. */
+  readonly lifespanState: State | null;
+}
+
+/**
+ * A fresh {@link SocketServerCore} for `SocketAdapter.setup`: no connection yet, not closing, the
+ * coarse clock at `Date.now()`; the log, body limit and access log taken from `opts`.
+ */
+export function socketServerCore<C extends SocketConnection, O extends ResolvedServerOptions>(
+  app: AsyncApp,
+  opts: O,
+  lifespanState: State | null,
+): SocketServerCore<C, O> {
+  return {
+    logger: opts.logger,
+    maxBodySize: opts.maxBodySize,
+    accessLog: opts.accessLog,
+    opts,
+    app,
+    lifespanState,
+    connections: new Set(),
+    closing: false,
+    now: Date.now(),
+    onProgress: null,
+  };
+}
+
+/**
+ * What {@link serveSockets} needs from an adapter. The listening and shutdown fields carry the names
+ * of {@link ResolvedServerOptions}, so an adapter passes `{ ...opts, name, scheme, timeouts, setup }`.
+ */
 export interface SocketAdapter<C extends SocketConnection> {
   /** Adapter name for logs (`fastcgi`) and the address scheme (`fcgi`). */
   readonly name: string;
