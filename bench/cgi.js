@@ -8,15 +8,14 @@
  * writes them to bench/results/cgi.md. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PROGRAMS, SYSTEM_PATH } from './cgi/programs.js';
 import { coldStarts, startupCells } from './cgi/startup.js';
 import { throughputCells, throughputPart } from './cgi/throughput.js';
-import { LOAD_OPTIONS, loadSettings, names, positive } from './fastcgi/options.js';
 import { tempDir } from './fastcgi/process.js';
-import { markdownTable, textTable } from './report.js';
+import { LOAD_OPTIONS, loadLine, loadSettings, loadUsage, names, positive, runCli } from './options.js';
+import { commandLine, markdownTable, notesSection, printTables, textTable, writeResults } from './report.js';
 import { wrkVersion } from './wrk.js';
 
 const PARTS = ['throughput', 'cold-start'];
@@ -26,14 +25,7 @@ const NODE_PROGRAMS = new Set(['portico', 'portico-cli', 'node']);
 
 const USAGE = `Usage: pnpm bench:cgi [options]
 
-  --duration TIME         measured wrk run per program, wrk syntax (default: 10s)
-  --warmup TIME           warm-up run per program before it (default: same as --duration)
-  --connections N         open client connections to Apache (default: 4)
-  --threads N             wrk threads (default: 1)
-  --rounds N              repeat the measurements N times, programs interleaved (default: 1)
-  --pick best|median      with --rounds: each program's best run or the median of each figure
-                          (default: best)
-  --only a,b              programs: ${PROGRAMS.map((p) => p.name).join(', ')} (default: all)
+${loadUsage({ unit: 'program', units: 'programs', frontEnd: 'Apache', connections: 4 })}  --only a,b              programs: ${PROGRAMS.map((p) => p.name).join(', ')} (default: all)
   --parts a,b             what to measure: ${PARTS.join(', ')} (default: all)
   --cold-runs N           timed cold starts per program (default: 20)
   --no-pin                do not pin Apache and its CGI programs to CPU 0, wrk to CPU 1
@@ -48,16 +40,7 @@ const { values } = parseArgs({
   },
 });
 
-try {
-  if (values.help) {
-    process.stdout.write(USAGE);
-  } else {
-    await main();
-  }
-} catch (err) {
-  process.stderr.write(`bench:cgi: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-}
+await runCli('bench:cgi', USAGE, values, main);
 
 async function main() {
   const s = loadSettings(values, 4);
@@ -76,7 +59,7 @@ async function main() {
     throw new Error('apache2 not found on PATH (Debian/Ubuntu: apt-get install apache2)');
   }
   const where = s.pin ? 'Apache and its CGI programs on CPU 0, wrk on CPU 1' : 'not pinned';
-  const load = `wrk -t${s.threads} -c${s.connections} -d${s.duration} --latency (after a ${s.warmup} warm-up run)`;
+  const load = loadLine(s);
   process.stdout.write(`${load}; ${where}\n`);
 
   /** @type {Map<string, string>} */
@@ -118,26 +101,22 @@ async function main() {
   }
   const notes = [...unavailable].map(([name, why]) => `${name}: ${why}`);
 
-  process.stdout.write(`\n${text.join('\n\n')}\n${notes.map((n) => `\n${n}`).join('')}\n`);
+  printTables(text, notes);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const httpd = /Server version: (\S+)/.exec(apache.stdout ?? '')?.[1] ?? 'apache2';
   // The python3 the programs run: the one on the system PATH they get.
   const python = (
     spawnSync('python3', ['--version'], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } }).stdout ?? ''
   ).trim();
-  const args = process.argv.slice(2);
   const md = `# CGI under Apache
 
 - date: ${new Date().toISOString()}
-- command: \`pnpm bench:cgi${args.length > 0 ? ` ${args.join(' ')}` : ''}\`
+- command: \`${commandLine('bench:cgi')}\`
 - load: \`${load}\`${s.rounds > 1 ? `, ${s.pick} of ${s.rounds} rounds` : ''}
 - machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${python || 'python3 not found'}, ${httpd} (mpm_event, mod_cgid), ${wrk}; ${where}
 - programs: a process per request, forked by mod_cgid's daemon, running as www-data; see bench/README.md
 
 ${sections.join('\n\n')}
-${notes.length > 0 ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL('cgi.md', dir), md);
-  process.stdout.write('\nwritten to bench/results/cgi.md\n');
+${notesSection(notes)}`;
+  writeResults('cgi.md', md);
 }

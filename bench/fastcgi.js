@@ -6,30 +6,22 @@
  * measured with wrk; 100 MiB downloads and uploads through nginx with curl; memory per idle kept
  * connection. Prints the tables and writes them to bench/results/fastcgi.md. See bench/README.md.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from './fastcgi/backends.js';
-import { LOAD_OPTIONS, loadSettings, names, positive } from './fastcgi/options.js';
 import { helloPart, memoryPart, transferPart } from './fastcgi/parts.js';
 import { helloCells, memoryCells, transferCells } from './fastcgi/report.js';
+import { nginxStackVersion } from './fastcgi/stack.js';
 import { curlVersion } from './fastcgi/transfer.js';
-import { markdownTable, textTable } from './report.js';
+import { LOAD_OPTIONS, loadLine, loadSettings, loadUsage, names, positive, runCli } from './options.js';
+import { commandLine, markdownTable, notesSection, printTables, textTable, writeResults } from './report.js';
 import { wrkVersion } from './wrk.js';
 
 const PARTS = ['hello', 'transfer', 'memory'];
 
 const USAGE = `Usage: pnpm bench:fastcgi [options]
 
-  --duration TIME         measured wrk run per backend, wrk syntax (default: 10s)
-  --warmup TIME           warm-up run per backend before it (default: same as --duration)
-  --connections N         open client connections to nginx (default: 50)
-  --threads N             wrk threads (default: 1)
-  --rounds N              repeat the measurements N times, backends interleaved (default: 1)
-  --pick best|median      with --rounds: each backend's best run or the median of each figure
-                          (default: best)
-  --only a,b              backends: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
+${loadUsage({ unit: 'backend', units: 'backends', frontEnd: 'nginx', connections: 50 })}  --only a,b              backends: ${BACKENDS.map((b) => b.name).join(', ')} (default: all)
   --parts a,b             what to measure: ${PARTS.join(', ')} (default: all)
   --idle-connections N    idle kept connections opened for the memory figure (default: 1000)
   --no-pin                do not pin backend and nginx to CPU 0, wrk and curl to CPU 1
@@ -44,16 +36,7 @@ const { values } = parseArgs({
   },
 });
 
-try {
-  if (values.help) {
-    process.stdout.write(USAGE);
-  } else {
-    await main();
-  }
-} catch (err) {
-  process.stderr.write(`bench:fastcgi: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-}
+await runCli('bench:fastcgi', USAGE, values, main);
 
 async function main() {
   const s = settings();
@@ -66,14 +49,9 @@ async function main() {
   const selected = BACKENDS.filter((b) => only.includes(b.name));
 
   const tools = [wrkVersion(), curlVersion()];
-  if (spawnSync('nginx', ['-v']).error !== undefined) {
-    throw new Error('nginx not found on PATH (Debian/Ubuntu: apt-get install nginx)');
-  }
-  if (!existsSync(new URL('../packages/cli/dist/main.js', import.meta.url))) {
-    throw new Error('packages/cli/dist is missing: run pnpm build first');
-  }
+  const nginx = nginxStackVersion();
   const where = s.pin ? 'backend and nginx on CPU 0, wrk and curl on CPU 1' : 'not pinned';
-  const load = `wrk -t${s.threads} -c${s.connections} -d${s.duration} --latency (after a ${s.warmup} warm-up run)`;
+  const load = loadLine(s);
   process.stdout.write(`${load}; ${where}\n`);
 
   /** @type {Map<string, string>} */
@@ -120,26 +98,19 @@ async function main() {
   }
   for (const [name, why] of unavailable) notes.push(`${name}: ${why}`);
 
-  process.stdout.write(`\n${text.join('\n\n')}\n${notes.map((n) => `\n${n}`).join('')}\n`);
+  printTables(text, notes);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const nginx = (spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr ?? '')
-    .trim()
-    .replace(/^nginx version: /, '');
-  const args = process.argv.slice(2);
   const md = `# FastCGI behind nginx
 
 - date: ${new Date().toISOString()}
-- command: \`pnpm bench:fastcgi${args.length > 0 ? ` ${args.join(' ')}` : ''}\`
+- command: \`${commandLine('bench:fastcgi')}\`
 - load: \`${load}\`${s.rounds > 1 ? `, ${s.pick} of ${s.rounds} rounds` : ''}
 - machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${nginx} (1 worker), ${tools.join(', ')}; ${where}
 - backends: one process each, logging off; see bench/README.md
 
 ${sections.join('\n\n')}
-${notes.length > 0 ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL('fastcgi.md', dir), md);
-  process.stdout.write('\nwritten to bench/results/fastcgi.md\n');
+${notesSection(notes)}`;
+  writeResults('fastcgi.md', md);
 }
 
 /** @returns {import('./fastcgi/parts.js').Settings} */

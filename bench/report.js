@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * The results table: printed to the terminal and written as markdown.
+ * The results: tables printed to the terminal and written as markdown, and the markdown file each
+ * bench script writes under bench/results/.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 /**
  * @typedef {object} Row
@@ -70,4 +72,42 @@ export function textTable(header, cells) {
 export function markdownTable(header, cells) {
   const align = header.map((_, i) => (i === 0 || i === header.length - 1 ? ':--' : '--:'));
   return [header, align, ...cells].map((row) => `| ${row.join(' | ')} |`).join('\n');
+}
+
+/**
+ * The command that made a result, for its `command:` line: `pnpm bench:scgi --rounds 3`.
+ * @param {string} script  the package script (`bench:scgi`)
+ */
+export function commandLine(script) {
+  const args = process.argv.slice(2);
+  return `pnpm ${script}${args.length > 0 ? ` ${args.join(' ')}` : ''}`;
+}
+
+/**
+ * Prints the text tables and the notes (one a line, after a blank line each) to stdout.
+ * @param {string[]} tables  text tables (and their verdict lines)
+ * @param {string[]} notes
+ */
+export function printTables(tables, notes) {
+  process.stdout.write(`\n${tables.join('\n\n')}\n${notes.map((n) => `\n${n}`).join('')}\n`);
+}
+
+/**
+ * The markdown `## Notes` section of `notes` (with a blank line before it), or `''` for none.
+ * @param {string[]} notes
+ */
+export function notesSection(notes) {
+  return notes.length > 0 ? `\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n` : '';
+}
+
+/**
+ * Writes `markdown` to bench/results/`fileName` (making the directory) and says so on stdout.
+ * @param {string} fileName  `scgi.md`
+ * @param {string} markdown
+ */
+export function writeResults(fileName, markdown) {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL(fileName, dir), markdown);
+  process.stdout.write(`\nwritten to bench/results/${fileName}\n`);
 }

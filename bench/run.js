@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-import { spawnSync } from 'node:child_process';
 // @ts-check
 /**
  * `pnpm bench`: hello-world throughput of bare node:http, Portico (async app, and sync app through the
  * bridge), Hono and Fastify, each in its own child process, measured with wrk. Prints a table and
  * writes it to bench/results/http-hello.md. See bench/README.md.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { markdownTable, tableCells, textTable } from './report.js';
+import { LOAD_OPTIONS, loadLine, loadSettings, names, runCli } from './options.js';
+import { commandLine, markdownTable, tableCells, textTable, writeResults } from './report.js';
 import { SERVERS, startServer } from './servers.js';
 import { best, median, runWrk, wrkVersion } from './wrk.js';
 
@@ -27,50 +27,18 @@ const USAGE = `Usage: pnpm bench [options]
   -h, --help           show this help
 `;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '10s' },
-    warmup: { type: 'string' },
-    connections: { type: 'string', default: '50' },
-    threads: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '1' },
-    pick: { type: 'string', default: 'best' },
-    only: { type: 'string' },
-    'no-pin': { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const { values } = parseArgs({ options: LOAD_OPTIONS });
 
-try {
-  if (values.help) {
-    process.stdout.write(USAGE);
-  } else {
-    await main();
-  }
-} catch (err) {
-  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-}
+await runCli('bench', USAGE, values, main);
 
 async function main() {
-  const duration = values.duration;
-  const warmup = values.warmup ?? duration;
-  for (const [name, v] of [
-    ['duration', duration],
-    ['warmup', warmup],
-  ]) {
-    if (!/^\d+(?:\.\d+)?[smh]?$/.test(v ?? ''))
-      throw new Error(`--${name}: expected a time like 10s, got ${v}`);
-  }
-  const connections = positive('connections');
-  const threads = positive('threads');
-  const rounds = positive('rounds');
-  const pick = values.pick;
-  if (pick !== 'best' && pick !== 'median') throw new Error(`--pick: expected best or median, got ${pick}`);
-  const only = values.only?.split(',').map((s) => s.trim());
-  const unknown = only?.filter((n) => !SERVERS.some((s) => s.name === n)) ?? [];
-  if (unknown.length > 0) throw new Error(`--only: unknown server ${unknown.join(', ')}`);
-  const selected = SERVERS.filter((s) => only === undefined || only.includes(s.name));
+  const { duration, warmup, connections, threads, rounds, pick, pin } = loadSettings(values, 50);
+  const only = names(
+    'only',
+    values.only,
+    SERVERS.map((s) => s.name),
+  );
+  const selected = SERVERS.filter((s) => only.includes(s.name));
 
   const wrk = wrkVersion();
   for (const file of ['packages/spec', 'packages/server', 'adapters/http']) {
@@ -78,9 +46,7 @@ async function main() {
       throw new Error(`${file}/dist is missing: run pnpm build first`);
     }
   }
-  const pin =
-    !values['no-pin'] && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).error === undefined;
-  const settings = `wrk -t${threads} -c${connections} -d${duration} --latency (after a ${warmup} warm-up run)`;
+  const settings = loadLine({ duration, warmup, connections, threads });
   process.stdout.write(`${settings}; ${pin ? 'server on CPU 0, wrk on CPU 1' : 'not pinned'}\n`);
 
   /** @type {Map<string, import('./wrk.js').WrkResult[]>} */
@@ -115,7 +81,7 @@ async function main() {
   const md = `# HTTP hello-world throughput
 
 - date: ${new Date().toISOString()}
-- command: \`pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`
+- command: \`${commandLine('bench')}\`
 - load: \`${settings}\`${rounds > 1 ? `, ${pick === 'best' ? 'best' : 'median'} of ${rounds} rounds` : ''}
 - machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${wrk}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1' : 'not pinned'}
 - servers: NODE_ENV=production, no access log, one process each
@@ -125,16 +91,5 @@ ${markdownTable(header, cells)}
 Targets: Portico async >= 0.95x and sync >= 0.90x the req/s of bare node:http, p99 within 10%.
 ${verdicts.map((v) => `- ${v}`).join('\n')}
 `;
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL('http-hello.md', dir), md);
-  process.stdout.write('\nwritten to bench/results/http-hello.md\n');
-}
-
-/** @param {'connections' | 'threads' | 'rounds'} name */
-function positive(name) {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--${name}: expected a positive integer, got ${values[name]}`);
-  return n;
+  writeResults('http-hello.md', md);
 }

@@ -26,7 +26,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
 import { fetchJSON, fetchRaw, headerOf } from './conformance/client.js';
-import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import type { FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
 import { type Relay, relayedAdapter, startRelay } from './fastcgi-relay.js';
 import {
@@ -39,6 +39,7 @@ import {
 import { paramsOf } from './fixtures/relay-params.js';
 import { apacheBinary, type RunningApache, startApacheAuthorizer, startApacheFcgi } from './peers/apache.js';
 import { parseBackend } from './peers/backend.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
 import { tempDir } from './peers/peer.js';
 
 /** What Apache changes on the way (`FrontEndBehaviour` of the suite). */
@@ -49,54 +50,20 @@ const apacheBehaviour: FrontEndBehaviour = {
   },
 };
 
-/** A temp dir Apache's children (www-data) can search, for a unix socket. */
-function socketDir(): ReturnType<typeof tempDir> {
-  const dir = tempDir('fcgi-apache');
-  chmodSync(dir.dir, 0o755);
-  return dir;
-}
-
 /**
- * The adapter on TCP or on a unix socket (mode 0666: Apache's children run as www-data), Apache
- * mod_proxy_fcgi in front at `/`; close() stops Apache, then the adapter.
+ * The adapter on TCP or on a unix socket (mode 0666 in a 0755 dir: Apache's children run as
+ * www-data), Apache mod_proxy_fcgi in front at `/`.
  */
-function apacheRunner(
-  name: string,
-  setup: { enableReuse: boolean; socket: 'tcp' | 'unix' },
-): ConformanceRunner {
-  return {
+const apacheRunner = (name: string, setup: { enableReuse: boolean; socket: 'tcp' | 'unix' }) =>
+  frontEndRunner({
     name,
     frontEnd: apacheBehaviour,
-    async start(app, { rootPath }) {
-      const dir = setup.socket === 'unix' ? socketDir() : null;
-      const server = await serve(app, {
-        bind: [dir === null ? '127.0.0.1:0' : `unix:${join(dir.dir, 'app.sock')}`],
-        lifespan: 'off',
-        ...(dir === null ? {} : { socketMode: 0o666 }),
-        ...(rootPath === '' ? {} : { rootPath }),
-      });
-      let apache: RunningApache;
-      try {
-        apache = await startApacheFcgi({
-          backend: parseBackend(server.addresses[0]!),
-          enableReuse: setup.enableReuse,
-        });
-      } catch (error) {
-        await server.close();
-        dir?.remove();
-        throw error;
-      }
-      return {
-        baseUrl: apache.baseUrl,
-        async close() {
-          await apache.stop();
-          await server.close();
-          dir?.remove();
-        },
-      };
-    },
-  };
-}
+    serve,
+    startFrontEnd: (backend) => startApacheFcgi({ backend, enableReuse: setup.enableReuse }),
+    socket: setup.socket,
+    tempPrefix: 'fcgi-apache',
+    otherUser: true,
+  });
 
 /** What an app reads of an empty body: one last `http.request` event with no bytes. */
 const EMPTY_BODY: BodySeen = {

@@ -16,13 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
 import { conformanceApp } from './conformance/apps.js';
 import { fetchJSON, fetchRaw } from './conformance/client.js';
-import type { ConformanceRunner } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
 import { type Relay, startRelay } from './fastcgi-relay.js';
 import { parseBackend } from './peers/backend.js';
 import { caddyBinary, type RunningCaddy, startCaddy } from './peers/caddy.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
 
-const runner: ConformanceRunner = {
+const runner = frontEndRunner({
   name: 'Caddy fastcgi transport -> fastcgi (TCP)',
   frontEnd: {
     repeatedHeaders: {
@@ -35,28 +35,9 @@ const runner: ConformanceRunner = {
         'Caddy 2.6 maps both to one HTTP_X_UNDER_SCORE env entry, either wins; 2.11.4 drops the "_" one',
     },
   },
-  async start(app, { rootPath }) {
-    const server = await serve(app, {
-      bind: ['127.0.0.1:0'],
-      lifespan: 'off',
-      ...(rootPath === '' ? {} : { rootPath }),
-    });
-    let caddy: RunningCaddy;
-    try {
-      caddy = await startCaddy({ backend: parseBackend(server.addresses[0]!) });
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
-    return {
-      baseUrl: caddy.baseUrl,
-      async close() {
-        await caddy.stop();
-        await server.close();
-      },
-    };
-  },
-};
+  serve,
+  startFrontEnd: (backend) => startCaddy({ backend }),
+});
 
 /** The FCGI_PARAMS of every request seen, decoded (one request per connection with Caddy). */
 function paramsOf(relay: Relay): Map<string, string>[] {

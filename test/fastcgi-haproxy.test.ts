@@ -22,13 +22,13 @@ import { describe, expect } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
 import { conformanceApp, probe, release } from './conformance/apps.js';
 import { fetchRaw } from './conformance/client.js';
-import type { ConformanceRunner } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
 import { maxInFlight, type Relay, type RelayRecord, startRelay } from './fastcgi-relay.js';
 import { parseBackend } from './peers/backend.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
 import { type HaproxyOptions, haproxyBinary, type RunningHaproxy, startHaproxy } from './peers/haproxy.js';
 
-const runner: ConformanceRunner = {
+const runner = frontEndRunner({
   name: 'HAProxy fcgi-app -> fastcgi (keep-conn, mpxs-conns, TCP)',
   frontEnd: {
     chunkedUpload: {
@@ -36,32 +36,9 @@ const runner: ConformanceRunner = {
       reason: 'HAProxy sends a FastCGI app only bodies of known length, configuration.txt 10.2',
     },
   },
-  async start(app, { rootPath }) {
-    const server = await serve(app, {
-      bind: ['127.0.0.1:0'],
-      lifespan: 'off',
-      ...(rootPath === '' ? {} : { rootPath }),
-    });
-    let haproxy: RunningHaproxy;
-    try {
-      haproxy = await startHaproxy({
-        backend: parseBackend(server.addresses[0]!),
-        keepConn: true,
-        multiplex: true,
-      });
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
-    return {
-      baseUrl: haproxy.baseUrl,
-      async close() {
-        await haproxy.stop();
-        await server.close();
-      },
-    };
-  },
-};
+  serve,
+  startFrontEnd: (backend) => startHaproxy({ backend, keepConn: true, multiplex: true }),
+});
 
 /** Request records of one type going one way. */
 function recordsOf(relay: Relay, type: number, direction: RelayRecord['direction']): RelayRecord[] {

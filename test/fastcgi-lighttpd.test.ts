@@ -26,13 +26,14 @@ import {
 } from '@portico/fastcgi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { fetchJSON, fetchRaw, headerOf, open } from './conformance/client.js';
-import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import { type ClientResponse, fetchJSON, fetchRaw, headerOf, open } from './conformance/client.js';
+import type { FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
 import { relayedAdapter, startRelay } from './fastcgi-relay.js';
 import { type AuthorizerSeen, authorizerApp, type BodySeen, denialText } from './fixtures/fastcgi-apps.js';
 import { paramsOf } from './fixtures/relay-params.js';
 import { parseBackend } from './peers/backend.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
 import {
   lighttpdBinary,
   type RunningLighttpd,
@@ -60,31 +61,12 @@ const lighttpdBehaviour: FrontEndBehaviour = {
 };
 
 /** The adapter on TCP, lighttpd mod_fastcgi (`host`/`port`) in front at `/`. */
-const lighttpdRunner: ConformanceRunner = {
+const lighttpdRunner = frontEndRunner({
   name: 'lighttpd mod_fastcgi -> fastcgi (host/port)',
   frontEnd: lighttpdBehaviour,
-  async start(app, { rootPath }) {
-    const server = await serve(app, {
-      bind: ['127.0.0.1:0'],
-      lifespan: 'off',
-      ...(rootPath === '' ? {} : { rootPath }),
-    });
-    let lighttpd: RunningLighttpd;
-    try {
-      lighttpd = await startLighttpdFcgi({ backend: parseBackend(server.addresses[0]!) });
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
-    return {
-      baseUrl: lighttpd.baseUrl,
-      async close() {
-        await lighttpd.stop();
-        await server.close();
-      },
-    };
-  },
-};
+  serve,
+  startFrontEnd: (backend) => startLighttpdFcgi({ backend }),
+});
 
 /**
  * Writes `dir/portico-fcgi.sh`, which runs `portico serve <its arguments>` with the options of an
@@ -104,6 +86,17 @@ function writeWrapper(dir: string): string {
     { mode: 0o755 },
   );
   return path;
+}
+
+/**
+ * GETs `/hello.txt` with the token the authorizer allows; asserts the static file came back (200,
+ * its text) and returns the response.
+ */
+async function fetchAllowed(lighttpd: RunningLighttpd): Promise<ClientResponse> {
+  const allowed = await fetchRaw(lighttpd.baseUrl, { path: '/hello.txt', headers: [['X-Token', 'good']] });
+  expect(allowed.status, lighttpd.logs()).toBe(200);
+  expect(allowed.body.toString()).toBe('hello, static world\n');
+  return allowed;
 }
 
 /** A string's UTF-8 bytes as a byte string (one character per byte), as CGI variables hold them. */
@@ -297,12 +290,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
       const relay = await startRelay(parseBackend(authorizer.addresses[0]!));
       const lighttpd = await startLighttpdAuthorizer({ authorizer: relay.address, docroot });
       try {
-        const allowed = await fetchRaw(lighttpd.baseUrl, {
-          path: '/hello.txt',
-          headers: [['X-Token', 'good']],
-        });
-        expect(allowed.status, lighttpd.logs()).toBe(200);
-        expect(allowed.body.toString()).toBe('hello, static world\n');
+        const allowed = await fetchAllowed(lighttpd);
         expect(headerOf(allowed, 'content-type')).toBe('text/plain');
         expect(headerOf(allowed, 'variable-auth_user')).toBeUndefined();
 
@@ -376,12 +364,7 @@ describe.skipIf(lighttpdBinary === '')('@portico/fastcgi behind lighttpd', () =>
         docroot,
       });
       try {
-        const allowed = await fetchRaw(lighttpd.baseUrl, {
-          path: '/hello.txt',
-          headers: [['X-Token', 'good']],
-        });
-        expect(allowed.status, lighttpd.logs()).toBe(200);
-        expect(allowed.body.toString()).toBe('hello, static world\n');
+        await fetchAllowed(lighttpd);
         const denied = await fetchRaw(lighttpd.baseUrl, { path: '/hello.txt' });
         expect(denied.status).toBe(403);
         expect(denied.body.toString()).toBe(denialText('authorizer', EMPTY));

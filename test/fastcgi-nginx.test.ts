@@ -9,10 +9,7 @@
  * location (PATH-2's `/scope/q`). The prefix sent by nginx as SCRIPT_NAME is checked on its own below.
  */
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
-import { join } from 'node:path';
 import {
   decodeNameValuePairs,
   type FastCGIServer,
@@ -23,13 +20,13 @@ import {
 import { type AsyncApp, validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { fetchJSON, fetchRaw } from './conformance/client.js';
-import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import { fetchJSON, fetchRaw, slowUpload } from './conformance/client.js';
+import type { FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
 import { relayedAdapter } from './fastcgi-relay.js';
 import { parseBackend } from './peers/backend.js';
-import { nginxBinary, type RunningNginx, startNginx } from './peers/nginx.js';
-import { tempDir } from './peers/peer.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
+import { nginxBinary, nginxJoinsHeaders, type RunningNginx, startNginx } from './peers/nginx.js';
 
 interface NginxSetup {
   keepConn: boolean;
@@ -37,59 +34,22 @@ interface NginxSetup {
   requestBuffering?: boolean;
 }
 
-/** nginx's version as [major, minor] ([0, 0] when nginx is missing). */
-function nginxVersion(): [number, number] {
-  if (nginxBinary === '') return [0, 0];
-  // `nginx -v` writes `nginx version: nginx/1.22.1` to stderr.
-  const out = spawnSync(nginxBinary, ['-v'], { encoding: 'utf8' }).stderr;
-  const m = /nginx\/(\d+)\.(\d+)/.exec(out);
-  return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
-}
-const [major, minor] = nginxVersion();
-/** nginx 1.23.0 and later join repeated request header fields into one param (CHANGES, 1.23.0). */
-const nginxJoinsHeaders = major > 1 || (major === 1 && minor >= 23);
-
 /** nginx 1.23+ joins them into one param; before, each is its own param and so its own header pair (SRV-FCGI-8). */
 const repeatedHeaders: FrontEndBehaviour['repeatedHeaders'] = nginxJoinsHeaders
   ? { delivered: [['x-repeat', 'one, two']], reason: 'nginx joins them into one HTTP_X_REPEAT param' }
   : undefined;
 
-/** The adapter on TCP or a unix socket, nginx in front; close() stops nginx, then the adapter. */
-function nginxRunner(name: string, setup: NginxSetup): ConformanceRunner {
-  return {
+/** The adapter on TCP or a unix socket, nginx in front. */
+const nginxRunner = (name: string, setup: NginxSetup) =>
+  frontEndRunner({
     name,
     frontEnd: repeatedHeaders === undefined ? {} : { repeatedHeaders },
-    async start(app, { rootPath }) {
-      const dir = setup.socket === 'unix' ? tempDir('fcgi-nginx') : null;
-      const bind = dir === null ? '127.0.0.1:0' : `unix:${join(dir.dir, 'app.sock')}`;
-      const server = await serve(app, {
-        bind: [bind],
-        lifespan: 'off',
-        ...(rootPath === '' ? {} : { rootPath }),
-      });
-      let nginx: RunningNginx;
-      try {
-        nginx = await startNginx({
-          backend: parseBackend(server.addresses[0]!),
-          keepConn: setup.keepConn,
-          requestBuffering: setup.requestBuffering ?? true,
-        });
-      } catch (error) {
-        await server.close();
-        dir?.remove();
-        throw error;
-      }
-      return {
-        baseUrl: nginx.baseUrl,
-        async close() {
-          await nginx.stop();
-          await server.close();
-          dir?.remove();
-        },
-      };
-    },
-  };
-}
+    serve,
+    startFrontEnd: (backend) =>
+      startNginx({ backend, keepConn: setup.keepConn, requestBuffering: setup.requestBuffering ?? true }),
+    socket: setup.socket,
+    tempPrefix: 'fcgi-nginx',
+  });
 
 describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
   conformanceSuite(nginxRunner('nginx -> fastcgi (keep-conn on, TCP)', { keepConn: true, socket: 'tcp' }));
@@ -226,7 +186,12 @@ describe.skipIf(nginxBinary === '')('@portico/fastcgi behind nginx', () => {
           requestBuffering: buffering,
         });
         try {
-          const { status, json, lastWriteAt } = await slowUpload(nginx.baseUrl, body, PIECES, 40);
+          const { status, json, lastWriteAt } = await slowUpload<UploadSeen>(
+            `${nginx.baseUrl}/upload`,
+            body,
+            PIECES,
+            40,
+          );
           expect(status).toBe(200);
           expect(json).toMatchObject({ length: SIZE, sha256, contentLength: String(SIZE) });
           // FCGI_STDIN records hold at most 65535 bytes: the app gets the body in many events.
@@ -274,46 +239,3 @@ const uploadApp: AsyncApp = validateAsync(async (scope, receive, send) => {
   await send({ type: 'http.response.start', status: 200, headers: [['content-type', 'application/json']] });
   await send({ type: 'http.response.body', body: Buffer.from(JSON.stringify(seen)) });
 });
-
-/** POSTs `body` with a Content-Length in `pieces` writes `gapMs` apart; notes when the last write began. */
-function slowUpload(
-  baseUrl: string,
-  body: Buffer,
-  pieces: number,
-  gapMs: number,
-): Promise<{ status: number; json: UploadSeen; lastWriteAt: number }> {
-  return new Promise((resolve, reject) => {
-    let lastWriteAt = 0;
-    const req = request(
-      `${baseUrl}/upload`,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          try {
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as UploadSeen, lastWriteAt });
-          } catch {
-            reject(new Error(`status ${res.statusCode}: ${text}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    const size = Math.ceil(body.length / pieces);
-    (async () => {
-      for (let i = 0; i < pieces; i++) {
-        if (i === pieces - 1) lastWriteAt = Date.now();
-        const piece = body.subarray(i * size, (i + 1) * size);
-        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
-        if (i < pieces - 1) await new Promise((r) => setTimeout(r, gapMs));
-      }
-      req.end();
-    })().catch(reject);
-  });
-}

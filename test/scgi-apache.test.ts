@@ -8,18 +8,15 @@
  * on REQUEST_URI and ignores the two. Apache refuses a chunked upload with 411 (only a body with a
  * Content-Length is passed on) and joins repeated header fields.
  */
-import { chmodSync } from 'node:fs';
-import { join } from 'node:path';
-import { type SCGIServer, serve } from '@portico/scgi';
-import { type AsyncApp, type HTTPScope, validateAsync } from '@portico/spec';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '@portico/scgi';
+import { describe, expect, it } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
 import { fetchJSON, fetchRaw, headerOf } from './conformance/client.js';
-import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import type { FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
-import { apacheBinary, type RunningApache, startApacheScgi } from './peers/apache.js';
-import { parseBackend } from './peers/backend.js';
-import { tempDir } from './peers/peer.js';
+import { expectRedirectsPass, redirectProbe } from './fixtures/redirect-probe.js';
+import { apacheBinary, startApacheScgi } from './peers/apache.js';
+import { frontEndRunner, servedBehind } from './peers/front-end-runner.js';
 
 /** What Apache changes on the way (`FrontEndBehaviour` of the suite). */
 const apacheBehaviour: FrontEndBehaviour = {
@@ -35,102 +32,43 @@ const apacheBehaviour: FrontEndBehaviour = {
 
 /**
  * The adapter on TCP or on a unix socket (mode 0666 in a 0755 dir: Apache's children run as
- * www-data), Apache mod_proxy_scgi in front at `/`; close() stops Apache, then the adapter.
+ * www-data), Apache mod_proxy_scgi in front at `/`, the adapter always given `rootPath`.
  */
-function apacheRunner(name: string, socket: 'tcp' | 'unix'): ConformanceRunner {
-  return {
+const apacheRunner = (name: string, socket: 'tcp' | 'unix') =>
+  frontEndRunner({
     name,
     frontEnd: apacheBehaviour,
-    async start(app, { rootPath }) {
-      const dir = socket === 'unix' ? tempDir('scgi-apache') : null;
-      if (dir !== null) chmodSync(dir.dir, 0o755);
-      const server = await serve(app, {
-        bind: [dir === null ? '127.0.0.1:0' : `unix:${join(dir.dir, 'app.sock')}`],
-        lifespan: 'off',
-        rootPath,
-        ...(dir === null ? {} : { socketMode: 0o666 }),
-      });
-      let apache: RunningApache;
-      try {
-        apache = await startApacheScgi({ backend: parseBackend(server.addresses[0]!) });
-      } catch (error) {
-        await server.close();
-        dir?.remove();
-        throw error;
-      }
-      return {
-        baseUrl: apache.baseUrl,
-        async close() {
-          await apache.stop();
-          await server.close();
-          dir?.remove();
-        },
-      };
-    },
-  };
-}
-
-/** Requests {@link probeApp} saw: `METHOD path?query`, and the PATH_INFO Apache sent. */
-const asked: [string, string | undefined][] = [];
+    serve,
+    startFrontEnd: (backend) => startApacheScgi({ backend }),
+    socket,
+    tempPrefix: 'scgi-apache',
+    otherUser: true,
+    alwaysRootPath: true,
+  });
 
 /**
- * `/redirect`: 302 to a path; `/moved`: 301 to an absolute URL; `/located`: 200 with a `Location`
- * path (asked again with the query `again`: a plain 200); `/located-absolute`: 200 with an absolute
- * `Location`; any other path: JSON of the scope's path fields and the SCRIPT_NAME and PATH_INFO
- * Apache sent.
+ * `/redirect`, `/moved` (see {@link redirectProbe}); `/located`: 200 with a `Location` path (asked
+ * again with the query `again`: a plain 200); `/located-absolute`: 200 with an absolute `Location`;
+ * any other path: JSON of the scope's path fields and the SCRIPT_NAME and PATH_INFO Apache sent.
  */
-const probeApp: AsyncApp = validateAsync(async (scope, receive, send) => {
-  if (scope.type !== 'http') throw new Error(`unsupported scope type ${scope.type}`);
-  const s = scope as HTTPScope;
-  const query = s.queryString === '' ? '' : `?${s.queryString}`;
-  asked.push([`${s.method} ${s.path}${query}`, s.extensions.cgi?.variables.PATH_INFO]);
-  for (let e = await receive(); e.type === 'http.request' && e.moreBody; e = await receive());
-  const routes: Record<string, [number, [string, string][], string]> = {
-    '/redirect': [302, [['location', '/target?from=redirect']], 'see /target'],
-    '/moved': [301, [['location', 'http://example.com/x?y=1']], 'moved'],
-    '/located':
-      s.queryString === 'again'
-        ? [200, [], `${s.method} ${s.path}${query}`]
-        : [200, [['location', '/target?again']], 'still here'],
-    '/located-absolute': [200, [['location', 'http://example.com/x']], 'still here'],
-  };
-  const vars = s.extensions.cgi?.variables ?? {};
-  const seen = { rootPath: s.rootPath, path: s.path, rawPath: s.rawPath, queryString: s.queryString };
-  const [status, headers, body] = routes[s.path] ?? [
-    200,
-    [],
-    JSON.stringify({ ...seen, SCRIPT_NAME: vars.SCRIPT_NAME, PATH_INFO: vars.PATH_INFO }),
-  ];
-  await send({ type: 'http.response.start', status, headers: [['content-type', 'text/plain'], ...headers] });
-  await send({ type: 'http.response.body', body: Buffer.from(body) });
-});
+const { app: probeApp, asked } = redirectProbe((s, query) => ({
+  '/located':
+    s.queryString === 'again'
+      ? [200, [], `${s.method} ${s.path}${query}`]
+      : [200, [['location', '/target?again']], 'still here'],
+  '/located-absolute': [200, [['location', 'http://example.com/x']], 'still here'],
+}));
 
 describe.skipIf(apacheBinary === '')('@portico/scgi behind Apache httpd', () => {
   conformanceSuite(apacheRunner('Apache mod_proxy_scgi -> scgi (TCP)', 'tcp'));
   conformanceSuite(apacheRunner('Apache mod_proxy_scgi -> scgi (unix socket 0666)', 'unix'));
 
   describe('redirects', () => {
-    let server: SCGIServer;
-    let apache: RunningApache;
-    beforeAll(async () => {
-      server = await serve(probeApp, { bind: ['127.0.0.1:0'], lifespan: 'off', rootPath: '' });
-      apache = await startApacheScgi({ backend: parseBackend(server.addresses[0]!) });
-    });
-    afterAll(async () => {
-      await apache?.stop();
-      await server?.close();
-    });
+    const apache = servedBehind(serve, probeApp, { rootPath: '' }, (backend) => startApacheScgi({ backend }));
 
     rule('SRV-SCGI-4', 'a redirect status and its Location pass through Apache unchanged', async () => {
       asked.length = 0;
-      const found = await fetchRaw(apache.baseUrl, { path: '/redirect' });
-      expect([found.status, headerOf(found, 'location'), found.body.toString()]).toEqual([
-        302,
-        '/target?from=redirect',
-        'see /target',
-      ]);
-      const moved = await fetchRaw(apache.baseUrl, { path: '/moved' });
-      expect([moved.status, headerOf(moved, 'location')]).toEqual([301, 'http://example.com/x?y=1']);
+      await expectRedirectsPass(apache.baseUrl);
       expect(asked.map(([request]) => request)).toEqual(['GET /redirect', 'GET /moved']);
     });
 
@@ -162,16 +100,9 @@ describe.skipIf(apacheBinary === '')('@portico/scgi behind Apache httpd', () => 
   });
 
   describe('mounted at /mount: SCRIPT_NAME and PATH_INFO as Apache sends them, the scope from rootPath', () => {
-    let server: SCGIServer;
-    let apache: RunningApache;
-    beforeAll(async () => {
-      server = await serve(probeApp, { bind: ['127.0.0.1:0'], lifespan: 'off', rootPath: '/mount' });
-      apache = await startApacheScgi({ backend: parseBackend(server.addresses[0]!), rootPath: '/mount' });
-    });
-    afterAll(async () => {
-      await apache?.stop();
-      await server?.close();
-    });
+    const apache = servedBehind(serve, probeApp, { rootPath: '/mount' }, (backend) =>
+      startApacheScgi({ backend, rootPath: '/mount' }),
+    );
 
     rule('SRV-PATH-2', 'a percent-encoded path below the mount point', async () => {
       const seen = await fetchJSON(apache.baseUrl, { path: '/mount/caf%C3%A9/items?z=1' });

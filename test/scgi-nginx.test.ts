@@ -10,68 +10,35 @@
  * As in the FastCGI runners, the suite's mounted server gets `rootPath` from the adapter's option
  * with nginx passing every path at `/` (SCRIPT_NAME empty).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
-import { join } from 'node:path';
 import { type SCGIServer, serve } from '@portico/scgi';
 import { type AsyncApp, type HTTPScope, validateAsync } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { rule } from '../packages/server/test/rule.js';
-import { fetchJSON, fetchRaw, headerOf, open } from './conformance/client.js';
-import type { ConformanceRunner, FrontEndBehaviour } from './conformance/runner.js';
+import { fetchJSON, fetchRaw, headerOf, open, slowUpload } from './conformance/client.js';
+import type { FrontEndBehaviour } from './conformance/runner.js';
 import { conformanceSuite } from './conformance/suite.js';
+import { expectRedirectsPass } from './fixtures/redirect-probe.js';
 import { parseBackend } from './peers/backend.js';
-import { nginxBinary, type RunningNginx, startNginxScgi } from './peers/nginx.js';
-import { tempDir } from './peers/peer.js';
+import { frontEndRunner } from './peers/front-end-runner.js';
+import { nginxBinary, nginxJoinsHeaders, type RunningNginx, startNginxScgi } from './peers/nginx.js';
 import { type ScgiCapture, startScgiCapture } from './peers/scgi-capture.js';
 
-/** nginx's version as [major, minor] ([0, 0] when nginx is missing). */
-function nginxVersion(): [number, number] {
-  if (nginxBinary === '') return [0, 0];
-  // `nginx -v` writes `nginx version: nginx/1.22.1` to stderr.
-  const m = /nginx\/(\d+)\.(\d+)/.exec(spawnSync(nginxBinary, ['-v'], { encoding: 'utf8' }).stderr);
-  return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
-}
-const [major, minor] = nginxVersion();
-/** nginx 1.23.0 and later join repeated request header fields into one variable (CHANGES, 1.23.0). */
-const nginxJoinsHeaders = major > 1 || (major === 1 && minor >= 23);
 /** Before 1.23 each field is its own `HTTP_*` pair, and so its own header pair (SRV-SCGI-5). */
 const repeatedHeaders: FrontEndBehaviour['repeatedHeaders'] = nginxJoinsHeaders
   ? { delivered: [['x-repeat', 'one, two']], reason: 'nginx joins them into one HTTP_X_REPEAT pair' }
   : undefined;
 
-/** The adapter on TCP or a unix socket, nginx in front at `/`; close() stops nginx, then the adapter. */
-function nginxRunner(name: string, socket: 'tcp' | 'unix'): ConformanceRunner {
-  return {
+/** The adapter on TCP or a unix socket, nginx in front at `/`. */
+const nginxRunner = (name: string, socket: 'tcp' | 'unix') =>
+  frontEndRunner({
     name,
     frontEnd: repeatedHeaders === undefined ? {} : { repeatedHeaders },
-    async start(app, { rootPath }) {
-      const dir = socket === 'unix' ? tempDir('scgi-nginx') : null;
-      const server = await serve(app, {
-        bind: [dir === null ? '127.0.0.1:0' : `unix:${join(dir.dir, 'app.sock')}`],
-        lifespan: 'off',
-        ...(rootPath === '' ? {} : { rootPath }),
-      });
-      let nginx: RunningNginx;
-      try {
-        nginx = await startNginxScgi({ backend: parseBackend(server.addresses[0]!) });
-      } catch (error) {
-        await server.close();
-        dir?.remove();
-        throw error;
-      }
-      return {
-        baseUrl: nginx.baseUrl,
-        async close() {
-          await nginx.stop();
-          await server.close();
-          dir?.remove();
-        },
-      };
-    },
-  };
-}
+    serve,
+    startFrontEnd: (backend) => startNginxScgi({ backend }),
+    socket,
+    tempPrefix: 'scgi-nginx',
+  });
 
 /** What {@link wireApp} answers on `/echo`. */
 interface Echo {
@@ -291,7 +258,7 @@ describe.skipIf(nginxBinary === '')('@portico/scgi behind nginx', () => {
       const body = Buffer.alloc(SIZE);
       for (let i = 0; i < SIZE; i++) body[i] = (i * 131 + (i >> 12)) & 0xff;
       const app = await nginxForApp();
-      const { status, json, lastWriteAt } = await slowUpload(`${app.baseUrl}/echo`, body, 10, 30);
+      const { status, json, lastWriteAt } = await slowUpload<Echo>(`${app.baseUrl}/echo`, body, 10, 30);
       expect(status).toBe(200);
       expect(json.body).toMatchObject({ length: SIZE, sha256: sha256(body) });
       expect(json.headers).toContainEqual(['content-length', String(SIZE)]);
@@ -331,14 +298,7 @@ describe.skipIf(nginxBinary === '')('@portico/scgi behind nginx', () => {
 
     rule('SRV-SCGI-4', 'redirects: status and Location pass through nginx unchanged', async () => {
       const app = await nginxForApp();
-      const found = await fetchRaw(app.baseUrl, { path: '/redirect' });
-      expect([found.status, headerOf(found, 'location'), found.body.toString()]).toEqual([
-        302,
-        '/echo?from=redirect',
-        'see /echo',
-      ]);
-      const moved = await fetchRaw(app.baseUrl, { path: '/moved' });
-      expect([moved.status, headerOf(moved, 'location')]).toEqual([301, 'http://example.com/x?y=1']);
+      await expectRedirectsPass(app.baseUrl, { location: '/echo?from=redirect', body: 'see /echo' });
       // The `Status:` line keeps a 200 with a Location a 200 (without it, CGI makes it a redirect).
       const located = await fetchRaw(app.baseUrl, { path: '/located' });
       expect([located.status, headerOf(located, 'location'), located.body.toString()]).toEqual([
@@ -365,46 +325,3 @@ describe.skipIf(nginxBinary === '')('@portico/scgi behind nginx', () => {
     });
   });
 });
-
-/** POSTs `body` with a Content-Length in `pieces` writes `gapMs` apart; notes when the last write began. */
-function slowUpload(
-  url: string,
-  body: Buffer,
-  pieces: number,
-  gapMs: number,
-): Promise<{ status: number; json: Echo; lastWriteAt: number }> {
-  return new Promise((resolve, reject) => {
-    let lastWriteAt = 0;
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          try {
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Echo, lastWriteAt });
-          } catch {
-            reject(new Error(`status ${res.statusCode}: ${text}`));
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    const size = Math.ceil(body.length / pieces);
-    (async () => {
-      for (let i = 0; i < pieces; i++) {
-        if (i === pieces - 1) lastWriteAt = Date.now();
-        if (!req.write(body.subarray(i * size, (i + 1) * size)))
-          await new Promise((r) => req.once('drain', r));
-        if (i < pieces - 1) await new Promise((r) => setTimeout(r, gapMs));
-      }
-      req.end();
-    })().catch(reject);
-  });
-}

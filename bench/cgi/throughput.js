@@ -20,7 +20,7 @@ import { cgiEnv, HELLO, runDirect } from './programs.js';
  * interleaved as in the other benches. A program that fails a check gets a row without figures
  * and a line in `unavailable`.
  * @param {import('./programs.js').ProgramSpec[]} selected
- * @param {import('../fastcgi/options.js').LoadSettings} s
+ * @param {import('../options.js').LoadSettings} s
  * @param {Map<string, string>} unavailable
  * @returns {Promise<ThroughputRow[]>}
  */

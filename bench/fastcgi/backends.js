@@ -41,24 +41,61 @@ const PHP_FPM = '/usr/sbin/php-fpm8.2';
  */
 
 /**
+ * Starts `command args(port)` on a free port (pinned to `cpu` unless null) and resolves once the
+ * port accepts connections; rejects with its output, named `what`, when it exits first.
+ * @param {string} what  the process in messages
+ * @param {string} command
+ * @param {(port: number) => string[]} args
+ * @param {{ cpu: number | null, cwd?: string, env?: NodeJS.ProcessEnv }} options
+ * @returns {Promise<RunningBackend>}
+ */
+async function daemonOnPort(what, command, args, options) {
+  const port = await freePort();
+  const daemon = startDaemon(command, args(port), options);
+  await waitForPort(port, daemon, what);
+  return { port, pid: daemon.pid, daemon };
+}
+
+/**
+ * uWSGI serving bench/apps/hello.py on a `--fastcgi-socket` or `--scgi-socket`: one process, one
+ * thread, logging off. No --master: uWSGI runs without a master process unless told to (it has no
+ * `--master=false`), so this is one process.
+ * @param {'fastcgi' | 'scgi'} protocol
+ * @returns {BackendSpec['start']}
+ */
+export function uwsgi(protocol) {
+  return ({ cpu }) =>
+    daemonOnPort(
+      'uwsgi',
+      'uwsgi',
+      (port) => [
+        ...['--plugin', 'python3', `--${protocol}-socket`, `127.0.0.1:${port}`],
+        ...['--wsgi-file', `${BENCH_DIR}/apps/hello.py`, '--processes', '1', '--threads', '1'],
+        ...['--disable-logging', '--listen', '1024'],
+      ],
+      { cpu },
+    );
+}
+
+/**
  * `portico serve` on the given adapter, NODE_ENV=production, no access log, server log at `warn`.
  * @param {'fastcgi' | 'scgi' | 'http'} adapter
  * @returns {BackendSpec['start']}
  */
 export function portico(adapter) {
-  return async ({ cpu, app }) => {
-    const port = await freePort();
+  return ({ cpu, app }) => {
     const file = app === 'hello' ? 'apps/hello-async.js' : 'apps/transfer-async.js';
-    const args = [PORTICO, 'serve', file, '--bind', `127.0.0.1:${port}`, '--lifespan', 'off'];
-    if (adapter !== 'http') args.push('--adapter', adapter);
-    args.push('--log-level', 'warn', '--access-log', 'off');
-    const daemon = startDaemon(process.execPath, args, {
+    /** @param {number} port */
+    const args = (port) => [
+      ...[PORTICO, 'serve', file, '--bind', `127.0.0.1:${port}`, '--lifespan', 'off'],
+      ...(adapter === 'http' ? [] : ['--adapter', adapter]),
+      ...['--log-level', 'warn', '--access-log', 'off'],
+    ];
+    return daemonOnPort(`portico serve --adapter ${adapter}`, process.execPath, args, {
       cpu,
       cwd: BENCH_DIR,
       env: { ...process.env, NODE_ENV: 'production' },
     });
-    await waitForPort(port, daemon, `portico serve --adapter ${adapter}`);
-    return { port, pid: daemon.pid, daemon };
   };
 }
 
@@ -78,15 +115,18 @@ export const BACKENDS = [
     protocol: 'fastcgi',
     keepConn: false,
     transfer: true,
-    async start({ cpu, dir }) {
-      const port = await freePort();
-      const conf = `${dir}/php-fpm.conf`;
-      writeFileSync(conf, phpFpmConf({ dir, port }));
-      // -F foreground, -R allow running as root (the pool's user), -y the config.
-      const daemon = startDaemon(PHP_FPM, ['-F', '-R', '-y', conf], { cpu });
-      await waitForPort(port, daemon, 'php-fpm');
-      return { port, pid: daemon.pid, daemon };
-    },
+    start: ({ cpu, dir }) =>
+      daemonOnPort(
+        'php-fpm',
+        PHP_FPM,
+        (port) => {
+          const conf = `${dir}/php-fpm.conf`;
+          writeFileSync(conf, phpFpmConf({ dir, port }));
+          // -F foreground, -R allow running as root (the pool's user), -y the config.
+          return ['-F', '-R', '-y', conf];
+        },
+        { cpu },
+      ),
   },
   {
     name: 'uwsgi',
@@ -94,16 +134,7 @@ export const BACKENDS = [
     protocol: 'fastcgi',
     keepConn: false,
     transfer: false,
-    async start({ cpu }) {
-      const port = await freePort();
-      // No --master: uWSGI runs without a master process unless told to, so this is one process.
-      const args = ['--plugin', 'python3', '--fastcgi-socket', `127.0.0.1:${port}`];
-      args.push('--wsgi-file', `${BENCH_DIR}/apps/hello.py`, '--processes', '1', '--threads', '1');
-      args.push('--disable-logging', '--listen', '1024');
-      const daemon = startDaemon('uwsgi', args, { cpu });
-      await waitForPort(port, daemon, 'uwsgi');
-      return { port, pid: daemon.pid, daemon };
-    },
+    start: uwsgi('fastcgi'),
   },
   {
     name: 'node-fastcgi',
@@ -112,16 +143,12 @@ export const BACKENDS = [
     // Asked to keep connections, it closes each one after its response all the same.
     keepConn: true,
     transfer: false,
-    async start({ cpu }) {
-      const port = await freePort();
-      const daemon = startDaemon(process.execPath, ['apps/hello-node-fastcgi.js', String(port)], {
+    start: ({ cpu }) =>
+      daemonOnPort('node-fastcgi', process.execPath, (port) => ['apps/hello-node-fastcgi.js', String(port)], {
         cpu,
         cwd: BENCH_DIR,
         env: { ...process.env, NODE_ENV: 'production' },
-      });
-      await waitForPort(port, daemon, 'node-fastcgi');
-      return { port, pid: daemon.pid, daemon };
-    },
+      }),
   },
   {
     name: 'proxy',

@@ -15,7 +15,7 @@ import { download, upload, writeUploadFile } from './transfer.js';
 /**
  * The command line of bench/fastcgi.js, checked: the load settings and the idle connection count
  * of the memory part.
- * @typedef {import('./options.js').LoadSettings & { idleConnections: number }} Settings
+ * @typedef {import('../options.js').LoadSettings & { idleConnections: number }} Settings
  */
 
 /**
@@ -23,7 +23,7 @@ import { download, upload, writeUploadFile } from './transfer.js';
  * while the others are measured; the rounds interleave the backends, as bench/run.js does. Used by
  * bench/scgi.js as well (its backends are specs with protocol `scgi`).
  * @param {import('./backends.js').BackendSpec[]} selected
- * @param {import('./options.js').LoadSettings} s
+ * @param {import('../options.js').LoadSettings} s
  * @param {Map<string, string>} unavailable
  */
 export async function helloPart(selected, s, unavailable) {
@@ -251,7 +251,7 @@ export function cpuOf(s, who) {
   return who === 'client' ? 1 : 0;
 }
 
-/** @param {import('./options.js').LoadSettings} s */
+/** @param {import('../options.js').LoadSettings} s */
 function stackOptions(s) {
   return {
     cpus: { backend: cpuOf(s, 'backend'), nginx: cpuOf(s, 'nginx') },

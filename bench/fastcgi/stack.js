@@ -2,12 +2,30 @@
 /**
  * One backend with its own nginx in front: what every measured URL of the FastCGI bench points at.
  */
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { PHP_DIR } from './backends.js';
 import { nginxConf } from './configs.js';
 import { freePort, startDaemon, tempDir, waitForPort } from './process.js';
 
 const EXPECTED_BODY = 'Hello, world!\n';
+
+/**
+ * Checks what every stack needs: nginx on PATH and the built `portico` CLI (packages/cli/dist).
+ * @returns {string} nginx's version (`nginx/1.22.1`)
+ * @throws Error saying what is missing and how to get it
+ */
+export function nginxStackVersion() {
+  const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  if (nginx.error !== undefined) {
+    throw new Error('nginx not found on PATH (Debian/Ubuntu: apt-get install nginx)');
+  }
+  if (!existsSync(new URL('../../packages/cli/dist/main.js', import.meta.url))) {
+    throw new Error('packages/cli/dist is missing: run pnpm build first');
+  }
+  // `nginx -v` writes `nginx version: nginx/1.22.1` to stderr.
+  return (nginx.stderr ?? '').trim().replace(/^nginx version: /, '');
+}
 
 /**
  * @typedef {object} Stack

@@ -3,11 +3,7 @@
  * The backends of the SCGI bench (bench/scgi.js): one process each, on 127.0.0.1, logging off, in
  * the shape of the FastCGI bench's backends so its stack and hello part run them unchanged.
  */
-import { fileURLToPath } from 'node:url';
-import { portico } from '../fastcgi/backends.js';
-import { freePort, startDaemon, waitForPort } from '../fastcgi/process.js';
-
-const HELLO_PY = fileURLToPath(new URL('../apps/hello.py', import.meta.url));
+import { portico, uwsgi } from '../fastcgi/backends.js';
 
 /**
  * Every backend gets a new connection from nginx per request: SCGI has no keep-alive (the backend
@@ -30,17 +26,7 @@ export const BACKENDS = [
     protocol: 'scgi',
     keepConn: false,
     transfer: false,
-    async start({ cpu }) {
-      const port = await freePort();
-      // No --master: uWSGI runs without a master process unless told to (it has no
-      // `--master=false`), so this is one process, as in the FastCGI bench.
-      const args = ['--plugin', 'python3', '--scgi-socket', `127.0.0.1:${port}`];
-      args.push('--wsgi-file', HELLO_PY, '--processes', '1', '--threads', '1');
-      args.push('--disable-logging', '--listen', '1024');
-      const daemon = startDaemon('uwsgi', args, { cpu });
-      await waitForPort(port, daemon, 'uwsgi');
-      return { port, pid: daemon.pid, daemon };
-    },
+    start: uwsgi('scgi'),
   },
   {
     name: 'proxy',

@@ -80,3 +80,51 @@ export async function fetchJSON<T = Record<string, unknown>>(
   if (res.status !== 200) throw new Error(`status ${res.status}: ${res.body.toString()}`);
   return JSON.parse(res.body.toString('utf8')) as T;
 }
+
+/**
+ * POSTs `body` (`application/octet-stream`, with a Content-Length) to `url` in `pieces` writes
+ * `gapMs` apart, noting when the last write began (`lastWriteAt`, Date.now() ms); resolves with the
+ * status and the response body parsed as JSON. Rejects with the status and text when the body is
+ * not JSON.
+ */
+export function slowUpload<T>(
+  url: string,
+  body: Buffer,
+  pieces: number,
+  gapMs: number,
+): Promise<{ status: number; json: T; lastWriteAt: number }> {
+  return new Promise((resolve, reject) => {
+    let lastWriteAt = 0;
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          try {
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as T, lastWriteAt });
+          } catch {
+            reject(new Error(`status ${res.statusCode}: ${text}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    const size = Math.ceil(body.length / pieces);
+    (async () => {
+      for (let i = 0; i < pieces; i++) {
+        if (i === pieces - 1) lastWriteAt = Date.now();
+        if (!req.write(body.subarray(i * size, (i + 1) * size)))
+          await new Promise((r) => req.once('drain', r));
+        if (i < pieces - 1) await new Promise((r) => setTimeout(r, gapMs));
+      }
+      req.end();
+    })().catch(reject);
+  });
+}

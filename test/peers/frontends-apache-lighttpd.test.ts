@@ -7,11 +7,18 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { apacheBinary, startApacheAuthorizer, startApacheFcgi } from './apache.js';
 import type { FcgiBackend } from './backend.js';
+import {
+  expectStreamed,
+  type FrontEnd,
+  frontEndFor,
+  httpRequest,
+  jsonOf,
+  type Reply,
+} from './front-end-client.js';
 import { launch } from './launch.js';
 import { lighttpdBinary, startLighttpdAuthorizer, startLighttpdFcgi } from './lighttpd.js';
 import { DEPLOY_DIR, findBinary, freePort, tempDir } from './peer.js';
@@ -26,72 +33,8 @@ const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /** An extra param's value: quotes, `$` and `%{` mean something in Apache and lighttpd configs. */
 const EXTRA_VALUE = 'a "quoted" $HOME %{HTTP_HOST} 100%';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  /** ms after the request was sent when each body chunk arrived. */
-  arrivals: number[];
-}
-
-/**
- * One HTTP/1.1 request on a fresh connection (no agent pooling, so stopping a front end never
- * waits on an idle client connection). `chunked` sends the body with `Transfer-Encoding: chunked`
- * and no Content-Length: `true` in two writes 50 ms apart, `'one-write'` in one.
- */
-function httpRequest(
-  url: string,
-  options: {
-    method?: string;
-    body?: Buffer;
-    chunked?: boolean | 'one-write';
-    headers?: Record<string, string>;
-  } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const headers: Record<string, string> = {
-      'content-type': 'application/octet-stream',
-      ...options.headers,
-    };
-    if (options.body !== undefined && !options.chunked)
-      headers['content-length'] = String(options.body.length);
-    if (options.chunked) headers['transfer-encoding'] = 'chunked';
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      const arrivals: number[] = [];
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        arrivals.push(Date.now() - started);
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), arrivals }),
-      );
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
-    req.on('error', reject);
-    const body = options.body;
-    if (body === undefined) req.end();
-    else if (options.chunked !== true) req.end(body);
-    else {
-      req.write(body.subarray(0, 1000));
-      setTimeout(() => req.end(body.subarray(1000)), 50);
-    }
-  });
-}
-
 /** The echo.php answer; on another status the message shows the body and the front end's logs. */
-function echoOf(reply: Reply, logs: () => string = () => ''): PhpEcho {
-  expect(reply.status, `${reply.body.toString()}\n--- front end logs ---\n${logs()}`).toBe(200);
-  return JSON.parse(reply.body.toString()) as PhpEcho;
-}
-
-interface FrontEnd {
-  baseUrl: string;
-  logs(): string;
-  stop(): Promise<void>;
-}
+const echoOf = (reply: Reply, logs?: () => string) => jsonOf<PhpEcho>(reply, logs);
 
 interface Case {
   name: string;
@@ -200,17 +143,12 @@ describe.skipIf(phpFpmBinary === '')('Apache httpd and lighttpd in front of php-
 
   for (const c of cases) {
     describe.skipIf(c.bins.includes(''))(c.name, () => {
-      let frontEnd: FrontEnd;
-
-      beforeAll(async () => {
+      const frontEnd = frontEndFor(() => {
         const backend = c.socket === 'none' ? undefined : fpm[c.socket]!;
-        frontEnd = await c.start(backend?.address, {
+        return c.start(backend?.address, {
           SCRIPT_FILENAME: backend?.scriptFilename ?? ECHO_PHP,
           X_EXTRA: EXTRA_VALUE,
         });
-      });
-      afterAll(async () => {
-        await frontEnd?.stop();
       });
 
       test('GET with a query: the backend sees the method, the raw query and request URI, and the split path', async () => {
@@ -287,11 +225,7 @@ describe.skipIf(phpFpmBinary === '')('Apache httpd and lighttpd in front of php-
       // One variant per front end is enough: defined only there (not a skipped test elsewhere).
       if (c.streams === true)
         test('a streamed response reaches the client chunk by chunk', async () => {
-          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`);
-          expect(reply.status).toBe(200);
-          expect(reply.body.toString()).toBe('chunk 1\nchunk 2\nchunk 3\n');
-          expect(reply.arrivals.length).toBeGreaterThanOrEqual(3);
-          expect(reply.arrivals.at(-1)! - reply.arrivals[0]!).toBeGreaterThanOrEqual(300);
+          expectStreamed(await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`));
         });
     });
   }
@@ -379,18 +313,14 @@ describe.skipIf(phpFpmBinary === '')('FastCGI Authorizer (php-fpm) in front of a
   });
 
   describe.skipIf(apacheBinary === '')('Apache mod_authnz_fcgi', () => {
-    let apache: FrontEnd;
-    beforeAll(async () => {
-      apache = await startApacheAuthorizer({
+    const apache = frontEndFor(() =>
+      startApacheAuthorizer({
         authorizer: authorizer.address,
         docroot,
         responder: responder.address,
         responderParams: { SCRIPT_FILENAME: responder.scriptFilename },
-      });
-    });
-    afterAll(async () => {
-      await apache?.stop();
-    });
+      }),
+    );
 
     test('allowed: the static file, with the Variable-AUTH_USER the authorizer returned', async () => {
       const reply = await httpRequest(`${apache.baseUrl}/hello.txt`, { headers: { 'x-token': 'good' } });

@@ -6,12 +6,19 @@
  * it saw and the body's length and SHA-256.
  */
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FcgiBackend, parseBackend } from './backend.js';
 import { caddyBinary, startCaddy } from './caddy.js';
 import { cgiFcgiBinary, cgiFcgiRequest, parseCgiResponse } from './cgi-fcgi.js';
+import {
+  expectStreamed,
+  type FrontEnd,
+  frontEndFor,
+  httpRequest,
+  jsonOf,
+  type Reply,
+} from './front-end-client.js';
 import { haproxyBinary, startHaproxy } from './haproxy.js';
 import { nginxBinary, startNginx, startNginxProxy } from './nginx.js';
 import { tempDir } from './peer.js';
@@ -20,62 +27,8 @@ import { type PhpEcho, type PhpFpm, phpFpmBinary, startPhpFpm } from './php-fpm.
 const BODY = Buffer.from(Array.from({ length: 64 << 10 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
 const BODY_SHA256 = createHash('sha256').update(BODY).digest('hex');
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  /** ms after the request was sent when each body chunk arrived. */
-  arrivals: number[];
-}
-
-/**
- * One HTTP/1.1 request on a fresh connection (no agent pooling, so stopping a front end never
- * waits on an idle client connection). `chunked` sends the body in two writes 50 ms apart with
- * `Transfer-Encoding: chunked` and no Content-Length.
- */
-function httpRequest(
-  url: string,
-  options: { method?: string; body?: Buffer; chunked?: boolean } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-    if (options.body !== undefined && !options.chunked)
-      headers['content-length'] = String(options.body.length);
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      const arrivals: number[] = [];
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        arrivals.push(Date.now() - started);
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), arrivals }),
-      );
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
-    req.on('error', reject);
-    const body = options.body;
-    if (body === undefined) req.end();
-    else if (!options.chunked) req.end(body);
-    else {
-      req.write(body.subarray(0, 1000));
-      setTimeout(() => req.end(body.subarray(1000)), 50);
-    }
-  });
-}
-
-function echoOf(reply: Reply): PhpEcho {
-  expect(reply.status, reply.body.toString()).toBe(200);
-  return JSON.parse(reply.body.toString()) as PhpEcho;
-}
-
-interface FrontEnd {
-  baseUrl: string;
-  logs(): string;
-  stop(): Promise<void>;
-}
+/** The echo.php answer (status 200 asserted first). */
+const echoOf = (reply: Reply) => jsonOf<PhpEcho>(reply);
 
 interface Case {
   name: string;
@@ -172,15 +125,13 @@ describe.skipIf(phpFpmBinary === '')('FastCGI front ends in front of php-fpm', (
 
   for (const c of cases) {
     describe.skipIf(c.bin === '')(c.name, () => {
-      let frontEnd: FrontEnd;
       const backend = () => fpm[c.socket]!;
-
-      beforeAll(async () => {
-        frontEnd = await c.start(backend().address, { SCRIPT_FILENAME: backend().scriptFilename });
-      });
-      afterAll(async () => {
-        await frontEnd?.stop();
-      });
+      /** POSTs {@link BODY} to `/chunked` with no Content-Length, in two writes 50 ms apart. */
+      const postChunked = () =>
+        httpRequest(`${frontEnd.baseUrl}${c.prefix}/chunked`, { method: 'POST', body: BODY, chunked: true });
+      const frontEnd = frontEndFor(() =>
+        c.start(backend().address, { SCRIPT_FILENAME: backend().scriptFilename }),
+      );
 
       test('GET with a query: php-fpm sees the method, the raw query and request URI, and the split path', async () => {
         const target = `${c.prefix}/caf%C3%A9/items?a=1&b=%20x&c=%2F`;
@@ -209,24 +160,16 @@ describe.skipIf(phpFpmBinary === '')('FastCGI front ends in front of php-fpm', (
 
       if (c.streams) {
         test('a streamed response reaches the client chunk by chunk', async () => {
-          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`);
-          expect(reply.status).toBe(200);
-          expect(reply.body.toString()).toBe('chunk 1\nchunk 2\nchunk 3\n');
           // php-fpm flushes a line every 200 ms: each must come on its own, the first ~400 ms before
           // the last. A buffering front end delivers them together at the end; HAProxy without
           // http-no-delay held each lone line back ~200 ms and delivered them in pairs.
-          expect(reply.arrivals.length).toBeGreaterThanOrEqual(3);
-          expect(reply.arrivals.at(-1)! - reply.arrivals[0]!).toBeGreaterThanOrEqual(300);
+          expectStreamed(await httpRequest(`${frontEnd.baseUrl}${c.prefix}/?stream=3&delay_ms=200`));
         });
       }
 
       if (c.bin === nginxBinary) {
         test('a chunked upload (no Content-Length)', async () => {
-          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/chunked`, {
-            method: 'POST',
-            body: BODY,
-            chunked: true,
-          });
+          const reply = await postChunked();
           const echo = echoOf(reply);
           if (c.unbuffered) {
             // fastcgi_request_buffering off: nginx passes the chunked body on as it arrives, so it
@@ -247,22 +190,14 @@ describe.skipIf(phpFpmBinary === '')('FastCGI front ends in front of php-fpm', (
         test('a chunked upload (no Content-Length) is refused: HAProxy sends only bodies of known size', async () => {
           // configuration.txt, 10.2: CONTENT_LENGTH "means only requests with a known size are
           // considered as valid and sent to the application".
-          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/chunked`, {
-            method: 'POST',
-            body: BODY,
-            chunked: true,
-          });
+          const reply = await postChunked();
           expect(reply.status).toBe(400);
         });
       }
 
       if (c.bin === caddyBinary) {
         test('a chunked upload (no Content-Length): Caddy sends CONTENT_LENGTH -1 and the whole body', async () => {
-          const reply = await httpRequest(`${frontEnd.baseUrl}${c.prefix}/chunked`, {
-            method: 'POST',
-            body: BODY,
-            chunked: true,
-          });
+          const reply = await postChunked();
           const echo = echoOf(reply);
           // Caddy 2.6 copies Go's ContentLength (-1 = unknown) into CONTENT_LENGTH; php-fpm then
           // reads FCGI_STDIN to its end.
@@ -277,30 +212,21 @@ describe.skipIf(phpFpmBinary === '')('FastCGI front ends in front of php-fpm', (
     for (const socket of ['tcp', 'unix'] as const) {
       test(`GET with a query over ${socket}: php-fpm sees exactly the params given`, async () => {
         const { scriptFilename, address } = fpm[socket]!;
-        const result = await cgiFcgiRequest({
-          backend: address,
-          env: {
-            REQUEST_METHOD: 'GET',
-            QUERY_STRING: 'a=1&b=%20x',
-            REQUEST_URI: '/items?a=1&b=%20x',
-            SCRIPT_NAME: '',
-            PATH_INFO: '/items',
-            SCRIPT_FILENAME: scriptFilename,
-          },
-        });
-        expect(result.code, result.stderr).toBe(0);
-        const { headers, body } = parseCgiResponse(result.stdout);
-        expect(headers).toContainEqual(['content-type', 'application/json']);
-        const echo = JSON.parse(body.toString()) as PhpEcho;
-        expect(echo.params).toEqual({
-          FCGI_ROLE: 'RESPONDER',
+        const env = {
           REQUEST_METHOD: 'GET',
           QUERY_STRING: 'a=1&b=%20x',
           REQUEST_URI: '/items?a=1&b=%20x',
           SCRIPT_NAME: '',
           PATH_INFO: '/items',
           SCRIPT_FILENAME: scriptFilename,
-        });
+        };
+        const result = await cgiFcgiRequest({ backend: address, env });
+        expect(result.code, result.stderr).toBe(0);
+        const { headers, body } = parseCgiResponse(result.stdout);
+        expect(headers).toContainEqual(['content-type', 'application/json']);
+        const echo = JSON.parse(body.toString()) as PhpEcho;
+        // Exactly the params given, and the role php-fpm adds.
+        expect(echo.params).toEqual({ FCGI_ROLE: 'RESPONDER', ...env });
       });
 
       test(`POST of 64 KiB over ${socket}: stdin arrives byte-exact`, async () => {

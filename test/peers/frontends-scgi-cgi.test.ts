@@ -8,7 +8,6 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync } from 'node:fs';
-import { request } from 'node:http';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -16,6 +15,7 @@ import { apacheBinary, startApacheCgi, startApacheScgi } from './apache.js';
 import type { FcgiBackend } from './backend.js';
 import { type CgiBin, type CgiEcho, defaultCgiPath, makeCgiBin } from './cgi-bin.js';
 import { fcgiwrapBinary, startNginxFcgiwrap } from './fcgiwrap.js';
+import { expectStreamed, type FrontEnd, frontEndFor, httpRequest, jsonOf } from './front-end-client.js';
 import { lighttpdBinary, startLighttpdCgi, startLighttpdScgi } from './lighttpd.js';
 import { nginxBinary, startNginxScgi } from './nginx.js';
 import { tempDir } from './peer.js';
@@ -29,73 +29,6 @@ const EMPTY_SHA256 = createHash('sha256').digest('hex');
 /** Who runs the CGI programs when the tests run as root (else everyone runs them as us). */
 const asRoot = process.getuid?.() === 0;
 const me = userInfo().username;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-  /** ms after the request was sent when each body chunk arrived. */
-  arrivals: number[];
-}
-
-/**
- * One HTTP/1.1 request on a fresh connection (no agent pooling). An array header value goes out
- * as repeated header lines; `chunked` sends the body with `Transfer-Encoding: chunked`.
- */
-function httpRequest(
-  url: string,
-  options: {
-    method?: string;
-    body?: Buffer;
-    chunked?: boolean;
-    headers?: Record<string, string | string[]>;
-  } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const headers: Record<string, string | string[]> = { ...options.headers };
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/octet-stream';
-      if (options.chunked) headers['transfer-encoding'] = 'chunked';
-      else headers['content-length'] = String(options.body.length);
-    }
-    const req = request(url, { method: options.method ?? 'GET', agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      const arrivals: number[] = [];
-      res.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        arrivals.push(Date.now() - started);
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), arrivals }),
-      );
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** The JSON answer; on another status the message shows the body and the front end's logs. */
-function jsonOf<T>(reply: Reply, logs: () => string): T {
-  expect(reply.status, `${reply.body.toString()}\n--- front end logs ---\n${logs()}`).toBe(200);
-  return JSON.parse(reply.body.toString()) as T;
-}
-
-/** Three lines 200 ms apart must arrive spread out, not in one piece at the end. */
-function expectStreamed(reply: Reply): void {
-  expect(reply.status).toBe(200);
-  expect(reply.body.toString()).toBe('chunk 1\nchunk 2\nchunk 3\n');
-  expect(reply.arrivals.length).toBeGreaterThanOrEqual(3);
-  expect(reply.arrivals.at(-1)! - reply.arrivals[0]!).toBeGreaterThanOrEqual(300);
-}
-
-interface FrontEnd {
-  baseUrl: string;
-  logs(): string;
-  stop(): Promise<void>;
-}
 
 // ---------------------------------------------------------------------------------------------
 // SCGI
@@ -115,75 +48,72 @@ interface ScgiCase {
   chunked: 'buffered' | 'buffered+te' | 411;
 }
 
+/**
+ * A front end's two cases: over TCP at `/`, and over a unix socket mounted at `/app` (`cafe` for
+ * each), with what it puts on the wire.
+ */
+function scgiCasePair(
+  name: string,
+  bin: string,
+  start: (options: { backend: FcgiBackend; rootPath?: string }) => Promise<FrontEnd>,
+  cafe: Record<'tcp' | 'unix', ScgiCase['cafe']>,
+  wire: Pick<ScgiCase, 'scgiAt' | 'repeated' | 'chunked'>,
+): ScgiCase[] {
+  return [
+    {
+      name: `${name}, TCP`,
+      bin,
+      socket: 'tcp',
+      prefix: '',
+      start: (backend) => start({ backend }),
+      cafe: cafe.tcp,
+      ...wire,
+    },
+    {
+      name: `${name}, unix socket, mounted at /app`,
+      bin,
+      socket: 'unix',
+      prefix: '/app',
+      start: (backend) => start({ backend, rootPath: '/app' }),
+      cafe: cafe.unix,
+      ...wire,
+    },
+  ];
+}
+
 const scgiCases: ScgiCase[] = [
-  {
-    name: 'nginx scgi_pass, TCP',
-    bin: nginxBinary,
-    socket: 'tcp',
-    prefix: '',
-    start: (backend) => startNginxScgi({ backend }),
-    cafe: { SCRIPT_NAME: '', PATH_INFO: '/café/items' },
-    scgiAt: 'after-params',
-    repeated: 'pairs',
-    chunked: 'buffered+te',
-  },
-  {
-    name: 'nginx scgi_pass, unix socket, mounted at /app',
-    bin: nginxBinary,
-    socket: 'unix',
-    prefix: '/app',
-    start: (backend) => startNginxScgi({ backend, rootPath: '/app' }),
-    cafe: { SCRIPT_NAME: '/app', PATH_INFO: '/café/items' },
-    scgiAt: 'after-params',
-    repeated: 'pairs',
-    chunked: 'buffered+te',
-  },
-  {
-    name: 'Apache mod_proxy_scgi, TCP',
-    bin: apacheBinary,
-    socket: 'tcp',
-    prefix: '',
-    start: (backend) => startApacheScgi({ backend }),
+  ...scgiCasePair(
+    'nginx scgi_pass',
+    nginxBinary,
+    startNginxScgi,
+    {
+      tcp: { SCRIPT_NAME: '', PATH_INFO: '/café/items' },
+      unix: { SCRIPT_NAME: '/app', PATH_INFO: '/café/items' },
+    },
+    { scgiAt: 'after-params', repeated: 'pairs', chunked: 'buffered+te' },
+  ),
+  ...scgiCasePair(
+    'Apache mod_proxy_scgi',
+    apacheBinary,
+    startApacheScgi,
     // PATH_INFO re-encoded by mod_proxy; SCRIPT_NAME is the decoded path cut where the two stop
     // matching from the end (ap_find_path_info), to the end of that segment.
-    cafe: { SCRIPT_NAME: '/café', PATH_INFO: '/caf%C3%A9/items' },
-    scgiAt: 'second',
-    repeated: 'joined',
-    chunked: 411,
-  },
-  {
-    name: 'Apache mod_proxy_scgi, unix socket, mounted at /app',
-    bin: apacheBinary,
-    socket: 'unix',
-    prefix: '/app',
-    start: (backend) => startApacheScgi({ backend, rootPath: '/app' }),
-    cafe: { SCRIPT_NAME: '/app/café', PATH_INFO: '/caf%C3%A9/items' },
-    scgiAt: 'second',
-    repeated: 'joined',
-    chunked: 411,
-  },
-  {
-    name: 'lighttpd mod_scgi, TCP',
-    bin: lighttpdBinary,
-    socket: 'tcp',
-    prefix: '',
-    start: (backend) => startLighttpdScgi({ backend }),
-    cafe: { SCRIPT_NAME: '', PATH_INFO: '/café/items' },
-    scgiAt: 'last',
-    repeated: 'joined',
-    chunked: 'buffered',
-  },
-  {
-    name: 'lighttpd mod_scgi, unix socket, mounted at /app',
-    bin: lighttpdBinary,
-    socket: 'unix',
-    prefix: '/app',
-    start: (backend) => startLighttpdScgi({ backend, rootPath: '/app' }),
-    cafe: { SCRIPT_NAME: '/app', PATH_INFO: '/café/items' },
-    scgiAt: 'last',
-    repeated: 'joined',
-    chunked: 'buffered',
-  },
+    {
+      tcp: { SCRIPT_NAME: '/café', PATH_INFO: '/caf%C3%A9/items' },
+      unix: { SCRIPT_NAME: '/app/café', PATH_INFO: '/caf%C3%A9/items' },
+    },
+    { scgiAt: 'second', repeated: 'joined', chunked: 411 },
+  ),
+  ...scgiCasePair(
+    'lighttpd mod_scgi',
+    lighttpdBinary,
+    startLighttpdScgi,
+    {
+      tcp: { SCRIPT_NAME: '', PATH_INFO: '/café/items' },
+      unix: { SCRIPT_NAME: '/app', PATH_INFO: '/café/items' },
+    },
+    { scgiAt: 'last', repeated: 'joined', chunked: 'buffered' },
+  ),
 ];
 
 describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-socket)', () => {
@@ -208,13 +138,7 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
 
   for (const c of scgiCases) {
     describe.skipIf(c.bin === '')(c.name, () => {
-      let frontEnd: FrontEnd;
-      beforeAll(async () => {
-        frontEnd = await c.start(uwsgi[c.socket]!.address);
-      });
-      afterAll(async () => {
-        await frontEnd?.stop();
-      });
+      const frontEnd = frontEndFor(() => c.start(uwsgi[c.socket]!.address));
 
       test('GET with a query: the app sees the method, the raw query and request URI, and the split path', async () => {
         const target = `${c.prefix}/items/1?a=1&b=%20x&c=%2F`;
@@ -258,13 +182,7 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
     // What goes over the wire, once per front end (the TCP variant), seen by the probe.
     if (c.socket === 'tcp')
       describe.skipIf(c.bin === '')(`${c.name}: the header block on the wire`, () => {
-        let frontEnd: FrontEnd;
-        beforeAll(async () => {
-          frontEnd = await c.start(probe!.address);
-        });
-        afterAll(async () => {
-          await frontEnd?.stop();
-        });
+        const frontEnd = frontEndFor(() => c.start(probe!.address));
 
         test('CONTENT_LENGTH first, SCGI 1, repeated header fields', async () => {
           const reply = await httpRequest(`${frontEnd.baseUrl}/wire`, { headers: { 'x-rep': ['a', 'b'] } });
@@ -284,7 +202,7 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
           const reply = await httpRequest(`${frontEnd.baseUrl}/chunked`, {
             method: 'POST',
             body: BODY,
-            chunked: true,
+            chunked: 'one-write',
           });
           if (c.chunked === 411) {
             // mod_proxy_scgi: ap_setup_client_block(r, REQUEST_CHUNKED_ERROR).
@@ -301,13 +219,7 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
   }
 
   describe.skipIf(nginxBinary === '')('nginx scgi_request_buffering off (requestBuffering: false)', () => {
-    let frontEnd: FrontEnd;
-    beforeAll(async () => {
-      frontEnd = await startNginxScgi({ backend: probe!.address, requestBuffering: false });
-    });
-    afterAll(async () => {
-      await frontEnd?.stop();
-    });
+    const frontEnd = frontEndFor(() => startNginxScgi({ backend: probe!.address, requestBuffering: false }));
 
     test('nginx 1.22 declares as CONTENT_LENGTH only the body bytes it had read with the head', async () => {
       // Fixed upstream in nginx/nginx#1118 (2026): a fixed nginx declares the whole length.
@@ -326,13 +238,7 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
   });
 
   describe.skipIf(nginxBinary === '')('nginx without the scgi_params (withScgiParams: false)', () => {
-    let frontEnd: FrontEnd;
-    beforeAll(async () => {
-      frontEnd = await startNginxScgi({ backend: probe!.address, withScgiParams: false });
-    });
-    afterAll(async () => {
-      await frontEnd?.stop();
-    });
+    const frontEnd = frontEndFor(() => startNginxScgi({ backend: probe!.address, withScgiParams: false }));
 
     test('sends CONTENT_LENGTH and the HTTP_* headers only: no SCGI, no REQUEST_METHOD, no path', async () => {
       const reply = await httpRequest(`${frontEnd.baseUrl}/bare?q=1`, {
@@ -350,13 +256,9 @@ describe.skipIf(uwsgiBinary === '')('SCGI front ends in front of uWSGI (--scgi-s
   describe.skipIf(apacheBinary === '')(
     'Apache mod_proxy_scgi without proxy-scgi-pathinfo (pathInfo: false)',
     () => {
-      let frontEnd: FrontEnd;
-      beforeAll(async () => {
-        frontEnd = await startApacheScgi({ backend: uwsgi.tcp!.address, rootPath: '/app', pathInfo: false });
-      });
-      afterAll(async () => {
-        await frontEnd?.stop();
-      });
+      const frontEnd = frontEndFor(() =>
+        startApacheScgi({ backend: uwsgi.tcp!.address, rootPath: '/app', pathInfo: false }),
+      );
 
       test('no PATH_INFO; SCRIPT_NAME is the whole decoded path', async () => {
         const echo = jsonOf<WsgiEcho>(
@@ -445,13 +347,7 @@ describe('CGI front ends running shell and Python programs', () => {
 
   for (const c of cgiCases) {
     describe.skipIf(c.bins.includes(''))(c.name, () => {
-      let frontEnd: FrontEnd;
-      beforeAll(async () => {
-        frontEnd = await c.start(cgiBin!.dir);
-      });
-      afterAll(async () => {
-        await frontEnd?.stop();
-      });
+      const frontEnd = frontEndFor(() => c.start(cgiBin!.dir));
 
       for (const program of ['echo.sh', 'echo.py']) {
         test(`${program}: GET with a query and a PATH_INFO after the program's name`, async () => {

@@ -4,6 +4,7 @@
  * (examples/deploy/nginx/scgi.conf), started in the foreground on a free
  * loopback port with its config, pid file and temp paths in a fresh temp dir.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import type { FcgiBackend } from './backend.js';
 import { fillTempDir, launch } from './launch.js';
@@ -11,6 +12,20 @@ import { findBinary, freePort, renderTemplate, writeConfig } from './peer.js';
 
 /** The nginx binary ('' when missing outside CI). */
 export const nginxBinary = findBinary('nginx');
+
+/** nginx's version as [major, minor] ([0, 0] when nginx is missing). */
+function nginxVersion(): [number, number] {
+  if (nginxBinary === '') return [0, 0];
+  // `nginx -v` writes `nginx version: nginx/1.22.1` to stderr.
+  const m = /nginx\/(\d+)\.(\d+)/.exec(spawnSync(nginxBinary, ['-v'], { encoding: 'utf8' }).stderr);
+  return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
+}
+const [major, minor] = nginxVersion();
+/**
+ * nginx 1.23.0 and later join repeated request header fields into one FastCGI param or SCGI
+ * variable (CHANGES, 1.23.0); before, each field is its own.
+ */
+export const nginxJoinsHeaders = major > 1 || (major === 1 && minor >= 23);
 
 /** Options of {@link startNginx}. */
 export interface NginxFastcgiOptions {

@@ -4,32 +4,23 @@
  * closed with a logged reason; and a fresh connection is served afterwards (engineering rule 4).
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { testApp } from '../../../packages/server/test/adapter-apps.js';
+import {
+  mutatedWithCuts,
+  sendInPieces,
+  throwAt as throwAtWith,
+} from '../../../packages/server/test/connection-stress.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
 import { FastCGIClient } from '../src/client.js';
 import { encodeRecord, FCGI_ABORT_REQUEST, FCGI_DATA, FCGI_GET_VALUES, FCGI_STDIN } from '../src/index.js';
-import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
+import { beginWithParams, paramsOf, RawConnection, start, stdin } from './helpers.js';
 
-let running: Running;
-beforeAll(async () => {
-  running = await start(testApp, { headersTimeout: 2000, requestTimeout: 3000 });
-});
-afterAll(async () => {
-  await running.server.close();
-});
+const running = serveForFile(() => start(testApp, { headersTimeout: 2000, requestTimeout: 3000 }));
 
 /** Sends `bytes` in the given pieces, waits a moment, closes; resolves once the socket is closed. */
 async function throwAt(bytes: Uint8Array, cuts: number[]): Promise<void> {
-  const conn = await RawConnection.open(running.port);
-  let at = 0;
-  for (const cut of [...cuts.filter((c) => c > 0 && c < bytes.length)].sort((a, b) => a - b)) {
-    conn.send(bytes.subarray(at, cut));
-    at = cut;
-  }
-  conn.send(bytes.subarray(at));
-  await new Promise((r) => setTimeout(r, 5));
-  conn.close();
-  await conn.closed;
+  await throwAtWith(() => RawConnection.open(running.port), bytes, cuts);
 }
 
 async function stillServes(): Promise<void> {
@@ -72,18 +63,9 @@ it('random bytes never crash the server; it serves the next connection', async (
 it('mutated valid streams never crash the server; a bad version byte is logged as the reason', async () => {
   const valid = validStream();
   await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.record({ at: fc.nat(valid.length - 1), value: fc.integer({ min: 0, max: 255 }) }), {
-        minLength: 1,
-        maxLength: 6,
-      }),
-      fc.array(fc.nat(valid.length), { maxLength: 4 }),
-      async (mutations, cuts) => {
-        const bytes = Buffer.from(valid);
-        for (const { at, value } of mutations) bytes[at] = value;
-        await throwAt(bytes, cuts);
-      },
-    ),
+    fc.asyncProperty(mutatedWithCuts(valid), async ([bytes, cuts]) => {
+      await throwAt(bytes, cuts);
+    }),
     { numRuns: 80 },
   );
   await stillServes();
@@ -115,13 +97,7 @@ it('any re-chunking of a valid stream gives the same responses', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(fc.nat(stream.length), { maxLength: 12 }), async (cuts) => {
       const conn = await RawConnection.open(running.port);
-      let at = 0;
-      for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
-        conn.send(stream.subarray(at, cut));
-        at = cut;
-        await new Promise((r) => setImmediate(r));
-      }
-      conn.send(stream.subarray(at));
+      await sendInPieces(conn, stream, cuts, true);
       const res = await conn.response(1);
       conn.close();
       expect(JSON.parse(res.body.toString())).toMatchObject({ body: 'hello world', path: '/echo' });

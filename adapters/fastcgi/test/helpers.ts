@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { AsyncApp } from '@portico/spec';
+import { requestVariables } from '../../../packages/server/test/gateway-cases.js';
 import { memoryLogger } from '../../../packages/server/test/memory-logger.js';
 import {
   type Running as StartedServer,
@@ -37,26 +38,13 @@ export function start(app: AsyncApp, options: FastCGIServerOptions = {}): Promis
   return startValidated(serve, app, options);
 }
 
-/** The usual params of a GET, plus `extra`. */
+/** The usual params of a request (SCRIPT_NAME empty, PATH_INFO the path), plus `extra`. */
 export function paramsOf(
   method: string,
   uri: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  const q = uri.indexOf('?');
-  return {
-    REQUEST_METHOD: method,
-    REQUEST_URI: uri,
-    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1),
-    SCRIPT_NAME: '',
-    PATH_INFO: q < 0 ? uri : uri.slice(0, q),
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    SERVER_NAME: 'example.test',
-    SERVER_PORT: '80',
-    REMOTE_ADDR: '192.0.2.7',
-    REMOTE_PORT: '50000',
-    ...extra,
-  };
+  return requestVariables(method, uri, (path) => ({ SCRIPT_NAME: '', PATH_INFO: path }), extra);
 }
 
 /** FCGI_BEGIN_REQUEST + the whole FCGI_PARAMS stream (ended) of a request. */

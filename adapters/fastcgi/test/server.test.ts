@@ -7,10 +7,16 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syncToAsync } from '@portico/spec';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
+import {
+  environEcho,
+  expectRepeatedVariables,
+  lifespanStateApp,
+  REPEATED_VARIABLES,
+} from '../../../packages/server/test/gateway-cases.js';
 import { rule } from '../../../packages/server/test/rule.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
 import { FastCGIClient } from '../src/client.js';
 import {
   encodeBeginRequest,
@@ -37,20 +43,10 @@ import {
   FCGI_UNKNOWN_TYPE,
   serve,
 } from '../src/index.js';
-import { beginWithParams, paramsOf, RawConnection, type Running, start, stdin } from './helpers.js';
+import { beginWithParams, paramsOf, RawConnection, start, stdin } from './helpers.js';
 
-let running: Running;
+const running = serveForFile(() => start(testApp), { checkViolations: true });
 const address = () => ({ port: running.port });
-
-beforeAll(async () => {
-  running = await start(testApp);
-});
-afterAll(async () => {
-  await running.server.close();
-});
-afterEach(() => {
-  expect(running.violations.splice(0)).toEqual([]);
-});
 
 async function get(uri: string, extra: Record<string, string> = {}, stdinBytes?: Uint8Array) {
   const client = await FastCGIClient.connect(address());
@@ -479,30 +475,10 @@ describe('params', () => {
     async () => {
       const client = await FastCGIClient.connect(address());
       const res = await client.request({
-        params: [
-          ...Object.entries(paramsOf('GET', '/first')),
-          ['REQUEST_URI', '/second?q=2'],
-          ['QUERY_STRING', 'q=2'],
-          ['HTTP_X_REPEAT', 'one'],
-          ['HTTP_COOKIE', 'a=1'],
-          ['HTTP_X_REPEAT', 'two'],
-          ['HTTP_COOKIE', 'b=2'],
-        ],
+        params: [...Object.entries(paramsOf('GET', '/first')), ...REPEATED_VARIABLES],
       });
       client.close();
-      const seen = JSON.parse(res.body.toString());
-      expect(seen).toMatchObject({ path: '/second', queryString: 'q=2' });
-      expect(seen.headers.filter(([n]: [string]) => n === 'x-repeat' || n === 'cookie')).toEqual([
-        ['x-repeat', 'one'],
-        ['cookie', 'a=1'],
-        ['x-repeat', 'two'],
-        ['cookie', 'b=2'],
-      ]);
-      expect(seen.variables).toMatchObject({
-        HTTP_X_REPEAT: 'one, two',
-        HTTP_COOKIE: 'a=1; b=2',
-        REQUEST_URI: '/second?q=2',
-      });
+      expectRepeatedVariables(JSON.parse(res.body.toString()));
     },
   );
 
@@ -772,18 +748,7 @@ describe('shutdown and lifespan', () => {
   );
 
   rule('SRV-SCOPE-4', 'the lifespan state is copied into each scope', async () => {
-    const app: typeof testApp = async (scope, receive, send) => {
-      if (scope.type === 'lifespan') {
-        await receive();
-        scope.state.pool = 'the pool';
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-        return;
-      }
-      return testApp(scope, receive, send);
-    };
-    const withState = await start(app, { lifespan: 'on' });
+    const withState = await start(lifespanStateApp, { lifespan: 'on' });
     const client = await FastCGIClient.connect({ port: withState.port });
     const res = await client.request({ params: paramsOf('GET', '/x') });
     expect(JSON.parse(res.body.toString()).state).toEqual({ pool: 'the pool' });
@@ -850,10 +815,8 @@ it('a record longer than its header declares: the extra bytes are read as a head
 });
 
 it('a sync app over FastCGI: the environ has every variable the web server sent, never HTTP_PROXY, and portico.errors is FCGI_STDERR', async () => {
-  const syncApp = syncToAsync((environ, startResponse) => {
-    (environ['portico.errors'] as { write(s: string): void }).write('from the sync app\n');
-    startResponse('200 OK', [['Content-Type', 'application/json']]);
-    const keys = [
+  const syncApp = environEcho(
+    [
       'DOCUMENT_ROOT',
       'SCRIPT_FILENAME',
       'HTTP_PROXY',
@@ -861,9 +824,9 @@ it('a sync app over FastCGI: the environ has every variable the web server sent,
       'PATH_INFO',
       'SCRIPT_NAME',
       'REMOTE_USER',
-    ];
-    return [Buffer.from(JSON.stringify(Object.fromEntries(keys.map((k) => [k, environ[k] ?? null]))))];
-  });
+    ],
+    (environ) => (environ['portico.errors'] as { write(s: string): void }).write('from the sync app\n'),
+  );
   const sync = await start(syncApp);
   const client = await FastCGIClient.connect({ port: sync.port });
   const res = await client.request({

@@ -69,57 +69,63 @@ describe('request bodies', () => {
     expect(res.body).toBe('abcdefg');
   });
 
-  rule('SRV-FLOW-2', 'does not read the socket while the app does not receive()', async () => {
-    const total = 64 * 1024 * 1024;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let received = 0;
-    const { port } = await serveApp(async (scope, receive, send) => {
-      if (scope.type !== 'http') throw new Error('unsupported');
-      await gate;
-      for (;;) {
-        const e = await receive();
-        if (e.type !== 'http.request') break;
-        received += e.body.length;
-        if (!e.moreBody) break;
-      }
-      await send({ type: 'http.response.start', status: 200 });
-      await send({ type: 'http.response.body', body: Buffer.from(String(received)) });
-    });
-    const client = new RawClient(port);
-    await client.send(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
-    const chunk = Buffer.alloc(1024 * 1024, 'u');
-    let written = 0;
-    let blocked = false;
-    // Write until the socket pushes back for a while: the server is not reading.
-    while (written < total) {
-      if (!client.socket.write(chunk)) {
-        const drained = await Promise.race([
-          new Promise((r) => client.socket.once('drain', () => r(true))),
-          sleep(500).then(() => false),
-        ]);
-        if (!drained) {
-          blocked = true;
-          break;
+  rule(
+    'SRV-FLOW-2',
+    'does not read the socket while the app does not receive()',
+    async () => {
+      const total = 64 * 1024 * 1024;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      let received = 0;
+      const { port } = await serveApp(async (scope, receive, send) => {
+        if (scope.type !== 'http') throw new Error('unsupported');
+        await gate;
+        for (;;) {
+          const e = await receive();
+          if (e.type !== 'http.request') break;
+          received += e.body.length;
+          if (!e.moreBody) break;
         }
+        await send({ type: 'http.response.start', status: 200 });
+        await send({ type: 'http.response.body', body: Buffer.from(String(received)) });
+      });
+      const client = new RawClient(port);
+      await client.send(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
+      const chunk = Buffer.alloc(1024 * 1024, 'u');
+      let written = 0;
+      let blocked = false;
+      // Write until the socket pushes back for a while: the server is not reading.
+      while (written < total) {
+        if (!client.socket.write(chunk)) {
+          const drained = await Promise.race([
+            new Promise((r) => client.socket.once('drain', () => r(true))),
+            sleep(500).then(() => false),
+          ]);
+          if (!drained) {
+            blocked = true;
+            break;
+          }
+        }
+        written += chunk.length;
       }
-      written += chunk.length;
-    }
-    expect(blocked).toBe(true);
-    // what left the client sits in kernel buffers and node's 16 KiB high-water mark: far below the total
-    expect(client.socket.bytesWritten).toBeLessThan(total / 2);
-    release();
-    client.socket.on('drain', function more() {
-      while (written < total && client.socket.write(chunk)) written += chunk.length;
-      if (written < total) written += chunk.length;
-    });
-    client.socket.emit('drain');
-    const res = await client.response(false, 20000);
-    client.close();
-    expect(res.body).toBe(String(total));
-  });
+      expect(blocked).toBe(true);
+      // what left the client sits in kernel buffers and node's 16 KiB high-water mark: far below the total
+      expect(client.socket.bytesWritten).toBeLessThan(total / 2);
+      release();
+      client.socket.on('drain', function more() {
+        while (written < total && client.socket.write(chunk)) written += chunk.length;
+        if (written < total) written += chunk.length;
+      });
+      client.socket.emit('drain');
+      // 64 MiB through loopback: generous under a loaded CI machine (it failed at 20 s once).
+      const res = await client.response(false, 60_000);
+      client.close();
+      expect(res.body).toBe(String(total));
+    },
+    90_000,
+  );
 
   it('reports http.disconnect when the client leaves mid-request', async () => {
     let last: string | undefined;

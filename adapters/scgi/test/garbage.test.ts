@@ -4,33 +4,23 @@
  * answered 400/431 and closed with a logged reason; and a fresh connection is served afterwards.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { testApp } from '../../../packages/server/test/adapter-apps.js';
+import {
+  mutatedWithCuts,
+  sendInPieces,
+  throwAt as throwAtWith,
+} from '../../../packages/server/test/connection-stress.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
 import { scgiRequest } from '../src/client.js';
 import { encodeSCGIHead } from '../src/index.js';
-import { headersOf, RawConnection, type Running, start } from './helpers.js';
+import { headersOf, RawConnection, start } from './helpers.js';
 
-let running: Running;
-beforeAll(async () => {
-  running = await start(testApp, { headersTimeout: 2000, requestTimeout: 3000 });
-});
-afterAll(async () => {
-  await running.server.close();
-});
+const running = serveForFile(() => start(testApp, { headersTimeout: 2000, requestTimeout: 3000 }));
 
 /** Sends `bytes` in the given pieces, waits a moment, closes; resolves with what came back once closed. */
 async function throwAt(bytes: Uint8Array, cuts: number[]): Promise<Buffer> {
-  const conn = await RawConnection.open(running.port);
-  let at = 0;
-  for (const cut of [...cuts.filter((c) => c > 0 && c < bytes.length)].sort((a, b) => a - b)) {
-    conn.send(bytes.subarray(at, cut));
-    at = cut;
-  }
-  conn.send(bytes.subarray(at));
-  await new Promise((r) => setTimeout(r, 5));
-  conn.close();
-  await conn.closed;
-  return conn.received;
+  return (await throwAtWith(() => RawConnection.open(running.port), bytes, cuts)).received;
 }
 
 async function stillServes(): Promise<void> {
@@ -84,18 +74,9 @@ it('mutated valid requests never crash the server; it serves the next connection
     body,
   ]);
   await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.record({ at: fc.nat(valid.length - 1), value: fc.integer({ min: 0, max: 255 }) }), {
-        minLength: 1,
-        maxLength: 6,
-      }),
-      fc.array(fc.nat(valid.length), { maxLength: 4 }),
-      async (mutations, cuts) => {
-        const bytes = Buffer.from(valid);
-        for (const { at, value } of mutations) bytes[at] = value;
-        expectNothingOrAResponse(await throwAt(bytes, cuts));
-      },
-    ),
+    fc.asyncProperty(mutatedWithCuts(valid), async ([bytes, cuts]) => {
+      expectNothingOrAResponse(await throwAt(bytes, cuts));
+    }),
     { numRuns: 100 },
   );
   await stillServes();
@@ -116,13 +97,7 @@ it('any re-chunking of a valid request gives the same response', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(fc.nat(stream.length), { maxLength: 12 }), async (cuts) => {
       const conn = await RawConnection.open(running.port);
-      let at = 0;
-      for (const cut of [...new Set(cuts)].sort((a, b) => a - b)) {
-        conn.send(stream.subarray(at, cut));
-        at = cut;
-        await new Promise((r) => setImmediate(r));
-      }
-      conn.send(stream.subarray(at));
+      await sendInPieces(conn, stream, cuts, true);
       const res = await conn.response();
       expect(res.status).toBe(200);
       expect(JSON.parse(res.body.toString())).toMatchObject({

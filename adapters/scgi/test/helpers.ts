@@ -6,12 +6,13 @@
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import type { AsyncApp } from '@portico/spec';
+import { requestVariables } from '../../../packages/server/test/gateway-cases.js';
 import { memoryLogger } from '../../../packages/server/test/memory-logger.js';
 import {
   type Running as StartedServer,
   startValidated,
 } from '../../../packages/server/test/start-validated.js';
-import { parseCGIResponse, type SCGIResponse } from '../src/client.js';
+import { parseCGIResponse, type SCGIRequest, type SCGIResponse, scgiRequest } from '../src/client.js';
 import { encodeSCGIHead, type SCGIServer, type SCGIServerOptions, serve } from '../src/index.js';
 
 export { memoryLogger };
@@ -29,22 +30,22 @@ export function headersOf(
   uri: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  const q = uri.indexOf('?');
-  return {
-    REQUEST_METHOD: method,
-    REQUEST_URI: uri,
-    QUERY_STRING: q < 0 ? '' : uri.slice(q + 1),
+  const nginxOwn = (path: string) => ({
     CONTENT_TYPE: '',
-    DOCUMENT_URI: q < 0 ? uri : uri.slice(0, q),
+    DOCUMENT_URI: path,
     DOCUMENT_ROOT: '/srv/www',
-    SERVER_PROTOCOL: 'HTTP/1.1',
     REQUEST_SCHEME: 'http',
-    REMOTE_ADDR: '192.0.2.7',
-    REMOTE_PORT: '50000',
-    SERVER_PORT: '80',
-    SERVER_NAME: 'example.test',
-    ...extra,
-  };
+  });
+  return requestVariables(method, uri, nginxOwn, extra);
+}
+
+/**
+ * A `get(uri, extra, more)` that sends a GET of `uri` ({@link headersOf}'s variables plus `extra`,
+ * `more` for a body or other request fields) to the server on `running.port` (read at each call).
+ */
+export function getFrom(running: { readonly port: number }) {
+  return (uri: string, extra: Record<string, string> = {}, more: Partial<SCGIRequest> = {}) =>
+    scgiRequest({ port: running.port }, { headers: headersOf('GET', uri, extra), ...more });
 }
 
 /** The encoded head of a request with {@link headersOf}'s variables and the given CONTENT_LENGTH. */

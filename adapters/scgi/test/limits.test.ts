@@ -7,39 +7,28 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
 import { rule } from '../../../packages/server/test/rule.js';
-import { type SCGIRequest, scgiRequest } from '../src/client.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
+import { scgiRequest } from '../src/client.js';
 import { serve } from '../src/index.js';
 import {
+  getFrom,
   headersOf,
   headOf,
   netstring,
   pairs,
   RawConnection,
-  type Running,
   scopeOf,
   sleep,
   start,
 } from './helpers.js';
 
-let running: Running;
-const address = () => ({ port: running.port });
+const running = serveForFile(() => start(testApp), { checkViolations: true });
+const _address = () => ({ port: running.port });
 
-beforeAll(async () => {
-  running = await start(testApp);
-});
-afterAll(async () => {
-  await running.server.close();
-});
-afterEach(() => {
-  expect(running.violations.splice(0)).toEqual([]);
-});
-
-function get(uri: string, extra: Record<string, string> = {}, more: Partial<SCGIRequest> = {}) {
-  return scgiRequest(address(), { headers: headersOf('GET', uri, extra), ...more });
-}
+const get = getFrom(running);
 
 describe('bad heads: answered, the connection closed, the reason logged, the server serves on', () => {
   const ok = pairs(['CONTENT_LENGTH', '0'], ['SCGI', '1'], ['REQUEST_URI', '/x']);

@@ -1,44 +1,31 @@
-/**
- * @portico/scgi on the wire: the scope from the header block, request bodies and responses
- * (spec/servers.md section 15, SRV-SCGI-2..5, and the shared rules an SCGI connection touches), each
- * test named after the rule it checks. The apps run under the validator; every test ends with no
- * violation reported. Bad heads, timeouts and shutdown are in limits.test.ts.
- */
-import type { AsyncApp } from '@portico/spec';
-import { syncToAsync } from '@portico/spec';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seen, testApp } from '../../../packages/server/test/adapter-apps.js';
-import { rule } from '../../../packages/server/test/rule.js';
-import { parseCGIResponse, type SCGIRequest, scgiRequest } from '../src/client.js';
 import {
+  environEcho,
+  expectRepeatedVariables,
+  lifespanStateApp,
+  REPEATED_VARIABLES,
+} from '../../../packages/server/test/gateway-cases.js';
+import { rule } from '../../../packages/server/test/rule.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
+import { parseCGIResponse, scgiRequest } from '../src/client.js';
+import {
+  getFrom,
   headersOf,
   headOf,
   netstring,
   pairs,
   RawConnection,
-  type Running,
   scopeOf,
   sha256,
   sleep,
   start,
 } from './helpers.js';
 
-let running: Running;
+const running = serveForFile(() => start(testApp), { checkViolations: true });
 const address = () => ({ port: running.port });
 
-beforeAll(async () => {
-  running = await start(testApp);
-});
-afterAll(async () => {
-  await running.server.close();
-});
-afterEach(() => {
-  expect(running.violations.splice(0)).toEqual([]);
-});
-
-function get(uri: string, extra: Record<string, string> = {}, more: Partial<SCGIRequest> = {}) {
-  return scgiRequest(address(), { headers: headersOf('GET', uri, extra), ...more });
-}
+const get = getFrom(running);
 
 describe('the scope from the header block', () => {
   rule(
@@ -124,29 +111,9 @@ describe('the scope from the header block', () => {
     'a name sent twice keeps its last value; a repeated HTTP_* name is a repeated header field',
     async () => {
       const res = await scgiRequest(address(), {
-        headers: [
-          ...Object.entries(headersOf('GET', '/first?q=1')),
-          ['REQUEST_URI', '/second?q=2'],
-          ['QUERY_STRING', 'q=2'],
-          ['HTTP_X_REPEAT', 'one'],
-          ['HTTP_COOKIE', 'a=1'],
-          ['HTTP_X_REPEAT', 'two'],
-          ['HTTP_COOKIE', 'b=2'],
-        ],
+        headers: [...Object.entries(headersOf('GET', '/first?q=1')), ...REPEATED_VARIABLES],
       });
-      const scope = scopeOf(res);
-      expect(scope).toMatchObject({ path: '/second', queryString: 'q=2' });
-      expect(scope.headers.filter(([n]: [string]) => n === 'x-repeat' || n === 'cookie')).toEqual([
-        ['x-repeat', 'one'],
-        ['cookie', 'a=1'],
-        ['x-repeat', 'two'],
-        ['cookie', 'b=2'],
-      ]);
-      expect(scope.variables).toMatchObject({
-        HTTP_X_REPEAT: 'one, two',
-        HTTP_COOKIE: 'a=1; b=2',
-        REQUEST_URI: '/second?q=2',
-      });
+      expectRepeatedVariables(scopeOf(res));
     },
   );
 
@@ -167,18 +134,7 @@ describe('the scope from the header block', () => {
   );
 
   rule('SRV-SCOPE-4', 'the lifespan state is copied into each scope', async () => {
-    const app: AsyncApp = async (scope, receive, send) => {
-      if (scope.type === 'lifespan') {
-        await receive();
-        scope.state.pool = 'the pool';
-        await send({ type: 'lifespan.startup.complete' });
-        await receive();
-        await send({ type: 'lifespan.shutdown.complete' });
-        return;
-      }
-      return testApp(scope, receive, send);
-    };
-    const withState = await start(app, { lifespan: 'on' });
+    const withState = await start(lifespanStateApp, { lifespan: 'on' });
     const res = await scgiRequest({ port: withState.port }, { headers: headersOf('GET', '/x') });
     expect(scopeOf(res).state).toEqual({ pool: 'the pool' });
     await withState.server.close();
@@ -189,19 +145,15 @@ describe('the scope from the header block', () => {
     'SRV-ENV-1',
     'a sync app sees every variable the web server sent in its environ, never HTTP_PROXY',
     async () => {
-      const syncApp = syncToAsync((environ, startResponse) => {
-        startResponse('200 OK', [['Content-Type', 'application/json']]);
-        const keys = [
-          'DOCUMENT_ROOT',
-          'DOCUMENT_URI',
-          'HTTP_PROXY',
-          'HTTP_HOST',
-          'PATH_INFO',
-          'SCRIPT_NAME',
-          'SCGI',
-        ];
-        return [Buffer.from(JSON.stringify(Object.fromEntries(keys.map((k) => [k, environ[k] ?? null]))))];
-      });
+      const syncApp = environEcho([
+        'DOCUMENT_ROOT',
+        'DOCUMENT_URI',
+        'HTTP_PROXY',
+        'HTTP_HOST',
+        'PATH_INFO',
+        'SCRIPT_NAME',
+        'SCGI',
+      ]);
       const sync = await start(syncApp);
       const res = await scgiRequest(
         { port: sync.port },

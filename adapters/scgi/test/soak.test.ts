@@ -3,21 +3,14 @@
  * connection: 50 clients each making 100 in turn) from the project's SCGI client. Every response
  * must match its request, and the server must not keep file descriptors or memory (issue 4).
  */
-import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { testApp } from '../../../packages/server/test/adapter-apps.js';
+import { expectNoLeaks } from '../../../packages/server/test/connection-stress.js';
+import { serveForFile } from '../../../packages/server/test/served-for-file.js';
 import { scgiRequest } from '../src/client.js';
-import { headersOf, type Running, start } from './helpers.js';
+import { headersOf, start } from './helpers.js';
 
-let running: Running;
-beforeAll(async () => {
-  running = await start(testApp);
-});
-afterAll(async () => {
-  await running.server.close();
-});
-
-const openFds = () => readdirSync('/proc/self/fd').length;
+const running = serveForFile(() => start(testApp));
 
 async function round(clients: number, perClient: number): Promise<void> {
   await Promise.all(
@@ -40,19 +33,9 @@ async function round(clients: number, perClient: number): Promise<void> {
 }
 
 it('5k requests over 50 concurrent connections: every response matches its request, no fd or memory growth', async () => {
-  await round(50, 10); // warm up: JIT, pools
-  global.gc?.();
-  const fdsBefore = openFds();
-  const heapBefore = process.memoryUsage().heapUsed;
-  await round(50, 100);
-  await new Promise((r) => setTimeout(r, 100));
-  global.gc?.();
-  const fdsAfter = openFds();
-  const heapAfter = process.memoryUsage().heapUsed;
-  expect(fdsAfter).toBeLessThanOrEqual(fdsBefore + 2);
-  // Without gc exposed the heap can hold garbage; 64 MiB is far below what 5k leaked requests
-  // (their scopes, bodies, cycles and sockets) would keep.
-  expect(heapAfter - heapBefore).toBeLessThan(64 << 20);
-  expect(running.violations).toEqual([]);
-  expect(running.logger.records.filter((r) => r.level === 'error' || r.level === 'warn')).toEqual([]);
+  await expectNoLeaks(
+    running,
+    () => round(50, 10), // warm up: JIT, pools
+    () => round(50, 100),
+  );
 }, 120_000);

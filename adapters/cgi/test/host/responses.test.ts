@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { isPorticoError } from '@portico/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rule } from '../../../../packages/server/test/rule.js';
-import { type CGIRoot, hostClient, makeRoot } from './helpers.js';
+import { type CGIRoot, hostClient, makeRoot, until } from './helpers.js';
 
 let dir: CGIRoot;
 let host: ReturnType<typeof hostClient>;
@@ -231,10 +231,10 @@ describe('streaming and backpressure', () => {
     const expected = createHash('sha256');
     for (let i = 0; i < 160; i++) expected.update(block);
     expect(hash.digest('hex')).toBe(expected.digest('hex'));
-    // All 10 MiB arrived (checked above): the program wrote everything once the client read. Its
-    // "all written" stderr line is not awaited here: the host may stop reading stderr once the
-    // program's response is complete, so that line can be lost (it made this test flaky under load).
+    // The program wrote everything once the client read, and says so on stderr after its response
+    // is complete: the host lets it run to its exit and logs that line (SRV-CGI-8).
     await res.finished;
+    expect(await until(written)).toBe(true);
   });
 
   rule('SRV-CGI-8', 'the request body is pulled only as fast as the program reads it', async () => {

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The load options shared by the benches behind a web server (bench/fastcgi.js, bench/scgi.js,
- * bench/cgi.js): how long, how many connections, how many rounds, which backends, pinned or not.
+ * The load options shared by the benches (bench/run.js, bench/fastcgi.js, bench/scgi.js,
+ * bench/cgi.js): how long, how many connections, how many rounds, which backends, pinned or not;
+ * and the command-line frame every bench script runs in.
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -92,4 +93,52 @@ export function positive(option, text) {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${option}: expected a positive integer, got ${text}`);
   return n;
+}
+
+/**
+ * The help lines of {@link LOAD_OPTIONS} but `--only`, `--no-pin` and `--help` (which differ per
+ * bench or come last), each ending with a newline.
+ * @param {{ unit: string, units: string, frontEnd: string, connections: number }} o  what one
+ *   measured thing is called (`backend`, `backends`), what the clients connect to (`nginx`), and
+ *   `--connections`' default
+ */
+export function loadUsage(o) {
+  return `  --duration TIME         measured wrk run per ${o.unit}, wrk syntax (default: 10s)
+  --warmup TIME           warm-up run per ${o.unit} before it (default: same as --duration)
+  --connections N         open client connections to ${o.frontEnd} (default: ${o.connections})
+  --threads N             wrk threads (default: 1)
+  --rounds N              repeat the measurements N times, ${o.units} interleaved (default: 1)
+  --pick best|median      with --rounds: each ${o.unit}'s best run or the median of each figure
+                          (default: best)
+`;
+}
+
+/**
+ * The load line printed and written with the results: `wrk -t1 -c50 -d10s --latency (after a 10s
+ * warm-up run)`.
+ * @param {Pick<LoadSettings, 'duration' | 'warmup' | 'connections' | 'threads'>} s
+ */
+export function loadLine(s) {
+  return `wrk -t${s.threads} -c${s.connections} -d${s.duration} --latency (after a ${s.warmup} warm-up run)`;
+}
+
+/**
+ * Runs a bench script: prints `usage` with `--help`, else awaits `main`; an error is printed as
+ * `name: message` on stderr with exit code 1.
+ * @param {string} name  the script's name in messages (`bench:scgi`)
+ * @param {string} usage
+ * @param {{ help?: boolean }} values  `parseArgs` values
+ * @param {() => Promise<void>} main
+ */
+export async function runCli(name, usage, values, main) {
+  try {
+    if (values.help) {
+      process.stdout.write(usage);
+    } else {
+      await main();
+    }
+  } catch (err) {
+    process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }
