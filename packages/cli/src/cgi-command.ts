@@ -6,10 +6,8 @@
  * @module
  */
 import { writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { PorticoError } from '@portico/spec';
-import type { OptionSpec } from './serve-options.js';
-import { formatSize, invalid, parseSize, quote } from './units.js';
+import { type OptionSpec, optionLines, parseCommandLine } from './command-line.js';
+import { formatSize, parseSize } from './units.js';
 
 /** Every option of `portico cgi`, in the order the help text lists them. */
 export const CGI_OPTIONS: readonly OptionSpec[] = [
@@ -67,68 +65,21 @@ export interface CGICommandOptions {
  * @throws PorticoError `ERR_INVALID_OPTION` naming the unknown option, the missing or bad value
  */
 export function parseCGIArgs(argv: readonly string[]): CGICommandOptions | 'help' {
-  const specs = new Map(CGI_OPTIONS.map((o) => [o.name, o]));
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const o of CGI_OPTIONS) {
-    config[o.name] = {
-      type: o.kind === 'flag' ? 'boolean' : 'string',
-      ...(o.short === undefined ? {} : { short: o.short }),
-    };
-  }
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: config,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  const values = new Map<string, string>();
-  const positionals: string[] = [];
-  let nph = false;
-  for (const token of tokens) {
-    if (token.kind === 'positional') positionals.push(token.value);
-    if (token.kind !== 'option') continue;
-    const spec = specs.get(token.name);
-    if (spec === undefined) throw usage(`unknown option ${token.rawName}`);
-    if (spec.kind === 'flag') {
-      if (token.value !== undefined) throw usage(`option --${spec.name} takes no value`);
-      if (spec.name === 'help') return 'help';
-      nph = true;
-      continue;
-    }
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
-      throw usage(`option --${spec.name} needs a value`);
-    }
-    values.set(spec.name, token.value);
-  }
-  if (positionals.length === 0) throw usage('missing the app to run: portico cgi <module>[:<export>]');
-  if (positionals.length > 1) throw usage(`unexpected argument ${quote(positionals[1]!)}`);
-  const choice = <T extends string>(name: string): T => {
-    const spec = specs.get(name)!;
-    const value = values.get(name) ?? spec.default;
-    if (!spec.choices!.includes(value)) throw invalid(name, value, `one of ${spec.choices!.join(', ')}`);
-    return value as T;
-  };
-  const size = values.get('max-body-size');
+  const line = parseCommandLine(argv, CGI_OPTIONS, 'missing the app to run: portico cgi <module>[:<export>]');
+  if (line === 'help') return 'help';
+  const size = line.last('max-body-size');
   return {
-    target: positionals[0]!,
-    nph,
-    interface: choice('interface'),
+    target: line.target,
+    nph: line.flags.has('nph'),
+    interface: line.choice('interface'),
     maxBodySize: size === undefined ? undefined : parseSize(size, 'max-body-size'),
-    lifespan: choice('lifespan'),
-    logLevel: choice('log-level'),
+    lifespan: line.choice('lifespan'),
+    logLevel: line.choice('log-level'),
   };
 }
 
 /** `portico cgi --help`. */
 export function cgiHelp(): string {
-  const lines = CGI_OPTIONS.map((o) => {
-    const names = o.short === undefined ? `--${o.name}` : `-${o.short}, --${o.name}`;
-    const left =
-      o.kind === 'flag' ? names : `${names} ${o.choices === undefined ? o.value : o.choices.join('|')}`;
-    const dflt = o.kind === 'flag' ? '' : `\n${' '.repeat(8)}default: ${o.default}`;
-    return `  ${left}\n${' '.repeat(8)}${o.help}${dflt}`;
-  });
   return `Usage: portico cgi <module>[:<export>] [options]
 
 Runs the app exported by <module> (the default export unless :<export> names another one) as a
@@ -140,7 +91,7 @@ A web server runs it from a wrapper script:
   exec portico cgi /srv/app/app.js
 
 Options:
-${lines.join('\n')}
+${optionLines(CGI_OPTIONS)}
 
 Sizes are bytes, or a number followed by k, m or g (powers of 1024: 64k = 65536).
 Exit status: 0 when a complete response was written (the app's, or a 400 or 413 refusing a bad
@@ -202,8 +153,4 @@ export async function cgiCommand(argv: readonly string[]): Promise<number> {
   // One request per process: exit once the response is out, whatever the app left running.
   setImmediate(() => process.exit(status));
   return status;
-}
-
-function usage(message: string): PorticoError {
-  return new PorticoError('ERR_INVALID_OPTION', message);
 }

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type OptionSpec, SERVE_OPTIONS } from './serve-options.js';
+import { optionLines } from './command-line.js';
+import { SERVE_OPTIONS } from './serve-options.js';
 
 /** `portico --help`. */
 export function mainHelp(version: string): string {
@@ -23,11 +24,6 @@ portico cgi: see portico cgi --help.
 
 /** `portico serve --help`: every option with its value, default and meaning. */
 export function serveHelp(): string {
-  const lines = SERVE_OPTIONS.map((o) => {
-    const left = `  ${optionColumn(o)}`;
-    const dflt = o.kind === 'flag' ? '' : `\n${' '.repeat(8)}default: ${o.default}`;
-    return `${left}\n${' '.repeat(8)}${o.help}${dflt}`;
-  });
   return `Usage: portico serve <module>[:<export>] [options]
 
 Serves the app exported by <module> (the default export unless :<export> names another one).
@@ -35,16 +31,10 @@ Serves the app exported by <module> (the default export unless :<export> names a
 .tsx files are loaded without a build step through tsx.
 
 Options:
-${lines.join('\n')}
+${optionLines(SERVE_OPTIONS)}
 
 Sizes are bytes, or a number followed by k, m or g (powers of 1024: 64k = 65536).
 Times are milliseconds, or a number followed by ms or s (250ms, 5s, 1.5s).
 SIGTERM or SIGINT closes the server gracefully (exit 0); a second signal exits at once.
 `;
-}
-
-function optionColumn(o: OptionSpec): string {
-  const names = o.short === undefined ? `--${o.name}` : `-${o.short}, --${o.name}`;
-  if (o.kind === 'flag') return names;
-  return `${names} ${o.choices === undefined ? o.value : o.choices.join('|')}`;
 }

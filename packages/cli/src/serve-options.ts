@@ -4,31 +4,12 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, type LogLevel, parseBind, resolveLimits } from '@portico/server';
-import { normalizeRootPath, PorticoError } from '@portico/spec';
-import { formatDuration, formatSize, invalid, parseCount, parseDuration, parseSize, quote } from './units.js';
+import { normalizeRootPath } from '@portico/spec';
+import { type OptionSpec, parseCommandLine, usage } from './command-line.js';
+import { formatDuration, formatSize, invalid, parseCount, parseDuration, parseSize } from './units.js';
 
-/** How an option's value is read. `flag` takes no value. */
-export type OptionKind = 'flag' | 'choice' | 'string' | 'bind' | 'size' | 'duration' | 'count';
-
-/** One command-line option of `portico serve`. */
-export interface OptionSpec {
-  /** Long name without the dashes (`max-body-size`). */
-  readonly name: string;
-  /** One-letter alias, if any. */
-  readonly short?: string;
-  /** How the value is read. */
-  readonly kind: OptionKind;
-  /** The allowed values of a `choice` option. */
-  readonly choices?: readonly string[];
-  /** Placeholder for the value in the help text (`BYTES`, `MS`). */
-  readonly value?: string;
-  /** The default, as the help text shows it. */
-  readonly default: string;
-  /** One line of help. */
-  readonly help: string;
-}
+export type { OptionKind, OptionSpec } from './command-line.js';
 
 /**
  * The adapter limits the CLI forwards to `@portico/http`'s `serve()`: option name -> serve() key.
@@ -214,56 +195,22 @@ export interface ServeOptions {
  *   missing value or the bad value; a FastCGI-only option with another adapter.
  */
 export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
+  const line = parseCommandLine(
+    argv,
+    SERVE_OPTIONS,
+    'missing the app to serve: portico serve <module>[:<export>]',
+  );
+  if (line === 'help') return 'help';
   const specs = new Map(SERVE_OPTIONS.map((o) => [o.name, o]));
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const o of SERVE_OPTIONS) {
-    config[o.name] = {
-      type: o.kind === 'flag' ? 'boolean' : 'string',
-      ...(o.short === undefined ? {} : { short: o.short }),
-    };
-  }
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: config,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-
-  const values = new Map<string, string>();
-  const bind: string[] = [];
-  const positionals: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'positional') positionals.push(token.value);
-    if (token.kind !== 'option') continue;
-    const spec = specs.get(token.name);
-    if (spec === undefined) throw usage(`unknown option ${token.rawName}`);
-    if (spec.kind === 'flag') {
-      if (token.value !== undefined) throw usage(`option --${spec.name} takes no value`);
-      if (spec.name === 'help') return 'help';
-      continue;
-    }
-    if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) {
-      throw usage(`option --${spec.name} needs a value`);
-    }
-    if (spec.kind === 'bind') bind.push(checkBind(token.value));
-    else values.set(spec.name, token.value);
-  }
-  if (positionals.length === 0) throw usage('missing the app to serve: portico serve <module>[:<export>]');
-  if (positionals.length > 1) throw usage(`unexpected argument ${quote(positionals[1]!)}`);
-
-  const choice = <T extends string>(name: string): T => {
-    const spec = specs.get(name)!;
-    const value = values.get(name) ?? spec.default;
-    if (!spec.choices!.includes(value)) throw invalid(name, value, `one of ${spec.choices!.join(', ')}`);
-    return value as T;
-  };
+  const bind = (line.values.get('bind') ?? []).map(checkBind);
+  const value = (name: string): string | undefined => line.last(name);
+  const choice = <T extends string>(name: string): T => line.choice<T>(name);
   const adapter = choice<string>('adapter');
   if (adapter !== 'http' && adapter !== 'fastcgi' && adapter !== 'scgi')
     throw usage(`adapter ${adapter} is not available (available: http, fastcgi, scgi)`);
   const fastcgi: FastCGIOptions = {};
   for (const name of FASTCGI_ONLY) {
-    const text = values.get(name);
+    const text = value(name);
     if (text === undefined) continue;
     if (adapter !== 'fastcgi') throw usage(`option --${name} applies to --adapter fastcgi only`);
     if (name === 'multiplex') fastcgi.multiplex = choice<'on' | 'off'>('multiplex') === 'on';
@@ -275,7 +222,7 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
 
   const limits: Record<string, number> = {};
   for (const [name, key] of Object.entries(LIMIT_KEYS)) {
-    const text = values.get(name);
+    const text = value(name);
     if (text === undefined) continue;
     const kind = specs.get(name)!.kind;
     limits[key] =
@@ -288,17 +235,17 @@ export function parseServeArgs(argv: readonly string[]): ServeOptions | 'help' {
   checkLimits(limits);
 
   return {
-    target: positionals[0]!,
+    target: line.target,
     adapter,
     fastcgi,
     bind: bind.length > 0 ? bind : [DEFAULT_BINDS[adapter]],
     interface: choice('interface'),
-    rootPath: values.has('root-path') ? parseRootPath(values.get('root-path')!) : null,
-    socketMode: values.has('socket-mode') ? parseSocketMode(values.get('socket-mode')!) : null,
+    rootPath: line.values.has('root-path') ? parseRootPath(value('root-path')!) : null,
+    socketMode: line.values.has('socket-mode') ? parseSocketMode(value('socket-mode')!) : null,
     limits,
     lifespan: choice('lifespan'),
     logLevel: choice('log-level'),
-    accessLog: parseAccessLog(values.get('access-log') ?? '-'),
+    accessLog: parseAccessLog(value('access-log') ?? '-'),
   };
 }
 
@@ -348,8 +295,4 @@ function parseSocketMode(text: string): number {
 function parseAccessLog(text: string): string {
   if (text === '') throw invalid('access-log', text, '-, off or a file path');
   return text;
-}
-
-function usage(message: string): PorticoError {
-  return new PorticoError('ERR_INVALID_OPTION', message);
 }

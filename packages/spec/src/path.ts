@@ -35,6 +35,20 @@ export function decodePath(raw: ByteString): string {
     }
   }
   if (plain) return raw;
+  return utf8.decode(percentDecodeBytes(raw));
+}
+
+/**
+ * The bytes of a raw path with every `%XX` (two hex digits, either case) turned into its byte and
+ * every other char kept as the byte it stands for; a `%` not followed by two hex digits stays as it
+ * is. No UTF-8 decoding: that is {@link decodePath}'s second step.
+ *
+ * Source: RFC 3986 section 2.1.
+ *
+ * @param raw - a byte string (one char per byte), e.g. `rawPath`
+ * @returns a new array of at most `raw.length` bytes
+ */
+export function percentDecodeBytes(raw: ByteString): Uint8Array {
   const bytes = new Uint8Array(raw.length);
   let n = 0;
   for (let i = 0; i < raw.length; i++) {
@@ -50,7 +64,7 @@ export function decodePath(raw: ByteString): string {
     }
     bytes[n++] = c;
   }
-  return utf8.decode(bytes.subarray(0, n));
+  return bytes.subarray(0, n);
 }
 
 /**

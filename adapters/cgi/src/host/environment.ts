@@ -14,7 +14,7 @@
  */
 
 import { cgiVariableName } from '@portico/server';
-import type { HTTPScope } from '@portico/spec';
+import { type HTTPScope, percentDecodeBytes } from '@portico/spec';
 import type { ProgramTarget } from './map-request.js';
 import type { ResolvedHostOptions } from './options.js';
 
@@ -129,32 +129,6 @@ function setServer(env: ProgramEnvironment, scope: HTTPScope, host: string | und
   env.set('SERVER_PORT', latin1(port));
 }
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
-}
-
-/** The percent-decoded bytes of a raw path (`%XX` -> byte, other bytes as they are). */
-function percentDecode(raw: string): Buffer {
-  const out = Buffer.allocUnsafe(raw.length);
-  let n = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i) & 0xff;
-    if (c === 0x25 && i + 2 < raw.length) {
-      const hi = hexValue(raw.charCodeAt(i + 1));
-      const lo = hexValue(raw.charCodeAt(i + 2));
-      if (hi >= 0 && lo >= 0) {
-        out[n++] = (hi << 4) | lo;
-        i += 2;
-        continue;
-      }
-    }
-    out[n++] = c;
-  }
-  return out.subarray(0, n);
-}
-
 /**
  * `PATH_INFO` as bytes. A decoded path without U+FFFD is exactly its UTF-8; one with U+FFFD came from
  * bytes that are not UTF-8, so they are taken from the raw path: the same number of trailing
@@ -164,7 +138,8 @@ function percentDecode(raw: string): Buffer {
 function pathInfoBytes(scope: HTTPScope, pathInfo: string): Buffer {
   const text = utf8(pathInfo);
   if (!pathInfo.includes('\uFFFD')) return text;
-  const bytes = percentDecode(scope.rawPath);
+  const decoded = percentDecodeBytes(scope.rawPath);
+  const bytes = Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   let segments = pathInfo.split('/').length - 1;
   let at = bytes.length;
   while (segments > 0 && at > 0) {
