@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import type { Bind } from '@portico/server';
-import { formatAddress, listenOn, startLifespan } from '@portico/server';
+import { drainRequests, finishShutdown, formatAddress, listenOn, startLifespan } from '@portico/server';
 import type { AsyncApp } from '@portico/spec';
 import { PorticoError } from '@portico/spec';
 import type { Core } from './core.js';
@@ -134,41 +134,19 @@ async function shutdown(
   }
   logger.info('shutting down', { inFlight: core.inFlight, connections: connections.size });
   // `SRV-STOP-2`: in-flight requests get up to shutdownTimeout to finish.
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (core.inFlight === 0 && connections.size === 0) finish();
-    };
-    const timer =
-      opts.shutdownTimeout > 0
-        ? setTimeout(() => {
-            if (core.inFlight > 0 || connections.size > 0) {
-              logger.warn('shutdownTimeout reached: closing the remaining connections', {
-                rule: 'SRV-STOP-2',
-                inFlight: core.inFlight,
-                connections: connections.size,
-              });
-            }
-            finish();
-          }, opts.shutdownTimeout)
-        : undefined;
-    const finish = () => {
-      clearTimeout(timer);
-      core.onProgress = null;
-      resolve();
-    };
-    core.onProgress = check;
-    check();
-  });
+  await drainRequests(
+    () => core.inFlight === 0 && connections.size === 0,
+    (check) => {
+      core.onProgress = check;
+    },
+    opts.shutdownTimeout,
+    logger,
+    () => ({ inFlight: core.inFlight, connections: connections.size }),
+  );
   for (const conn of connections) conn.socket.destroy();
   await Promise.all(closed);
   // http.Server's own close() also stops its timeout-checking interval; the listener is closed.
   for (const server of servers) server.close();
   // `SRV-LIFE-4`: the lifespan shutdown runs after the requests have drained.
-  try {
-    await lifespanShutdown();
-  } catch (err) {
-    logger.error('lifespan shutdown failed', { error: err });
-    throw err;
-  }
-  logger.info('stopped');
+  await finishShutdown(lifespanShutdown, logger);
 }

@@ -64,6 +64,7 @@ export {
   type ResolvedServerOptions,
   resolveServerOptions,
 } from './server-options.js';
+export { drainRequests, finishShutdown } from './shutdown.js';
 export {
   type SocketAdapter,
   type SocketConnection,

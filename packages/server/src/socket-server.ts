@@ -14,6 +14,7 @@ import { type LifespanMode, startLifespan } from './lifespan.js';
 import { listenOn } from './listen.js';
 import type { Logger } from './logger.js';
 import type { ResolvedServerOptions } from './server-options.js';
+import { drainRequests, finishShutdown } from './shutdown.js';
 
 /** What the shared server needs of one of the adapter's connections. */
 export interface SocketConnection {
@@ -209,38 +210,17 @@ async function shutdown<C extends SocketConnection>(
   for (const conn of state.connections) conn.closeWhenIdle();
   logger.info('shutting down', { connections: state.connections.size });
   // `SRV-STOP-2`: requests in flight get up to shutdownTimeout to finish.
-  await new Promise<void>((resolve) => {
-    const check = () => {
-      if (!busy() && state.connections.size === 0) finish();
-    };
-    const timer =
-      adapter.shutdownTimeout > 0
-        ? setTimeout(() => {
-            if (busy() || state.connections.size > 0) {
-              logger.warn('shutdownTimeout reached: closing the remaining connections', {
-                rule: 'SRV-STOP-2',
-                connections: state.connections.size,
-              });
-            }
-            finish();
-          }, adapter.shutdownTimeout)
-        : undefined;
-    const finish = () => {
-      clearTimeout(timer);
-      state.onProgress = null;
-      resolve();
-    };
-    state.onProgress = check;
-    check();
-  });
+  await drainRequests(
+    () => !busy() && state.connections.size === 0,
+    (check) => {
+      state.onProgress = check;
+    },
+    adapter.shutdownTimeout,
+    logger,
+    () => ({ connections: state.connections.size }),
+  );
   for (const conn of state.connections) conn.destroy();
   await Promise.all(closed);
   // `SRV-LIFE-4`: the lifespan shutdown runs after the requests have drained.
-  try {
-    await lifespanShutdown();
-  } catch (err) {
-    logger.error('lifespan shutdown failed', { error: err });
-    throw err;
-  }
-  logger.info('stopped');
+  await finishShutdown(lifespanShutdown, logger);
 }
