@@ -49,8 +49,14 @@ export interface JWTAuthOptions {
   audience?: string | readonly string[];
   /** Leeway for `exp`, `nbf`, `iat`, in seconds. Default `0`. */
   clockTolerance?: number;
-  /** Claims that must be present (besides `sub`, always required). Default `[]`. */
+  /** Claims that must be present (besides `sub`, always required, and `exp`, see `requireExpiry`). Default `[]`. */
   requiredClaims?: readonly string[];
+  /**
+   * Whether a token must carry `exp` (RFC 7519 section 4.1.4). Default `true`: a token without one
+   * would be valid forever, so it is refused (`exp claim missing`). Set `false` only for tokens
+   * that are revoked by other means.
+   */
+  requireExpiry?: boolean;
   /** Greatest age of the token from `iat`, in seconds (`iat` then required). Default: none. */
   maxTokenAge?: number;
   /**
@@ -216,7 +222,11 @@ function rolesFrom(source: JWTAuthOptions['roles'], claims: JWTPayload): readonl
  * JWT bearer authentication (RFC 7519 over RFC 6750): the token of `Authorization: Bearer` is
  * verified by jose's `jwtVerify` with the `algorithms` allow-list and the claim checks given
  * (`exp`/`nbf` always, `iss`, `aud`, `iat` age, required claims; `sub` is required and becomes the
- * principal id). The principal is `{ id: sub, scheme: 'jwt', roles, claims: payload }`. Challenges
+ * principal id; `exp` is required unless `requireExpiry: false`; a token is expired when
+ * `exp <= now - clockTolerance`, so `exp` equal to now is refused, RFC 7519 section 4.1.4). An
+ * unknown `crit` header parameter is refused (RFC 7515 section 4.1.11, by jose). The `typ` header
+ * is not checked (RFC 8725 section 3.11): keep `issuer` and `audience` set so that tokens of
+ * another kind from the same issuer (ID tokens, say) do not pass. The principal is `{ id: sub, scheme: 'jwt', roles, claims: payload }`. Challenges
  * and statuses are those of {@link bearerAuth}; a refused token's `error_description` says why
  * (`token expired`, `aud claim check failed`, ...). A JWKS that cannot be fetched is not the
  * token's fault: that error propagates (a 500), the request is not let through.
@@ -242,6 +252,8 @@ export function jwtAuth(options: JWTAuthOptions): (app: App) => AsyncApp {
   const requiredClaims = stringList(options.requiredClaims ?? ['sub'], 'requiredClaims') as string | string[];
   const clockTolerance = seconds(options.clockTolerance, 'clockTolerance');
   const maxTokenAge = seconds(options.maxTokenAge, 'maxTokenAge');
+  const requireExpiry = options.requireExpiry ?? true;
+  if (typeof requireExpiry !== 'boolean') throw invalid('option requireExpiry must be a boolean');
   const roles = options.roles;
   if (roles !== undefined && typeof roles !== 'function' && (typeof roles !== 'string' || roles === '')) {
     throw invalid('option roles must be a claim name or a function');
@@ -251,7 +263,11 @@ export function jwtAuth(options: JWTAuthOptions): (app: App) => AsyncApp {
     ...(issuer === undefined ? {} : { issuer }),
     ...(audience === undefined ? {} : { audience }),
     requiredClaims: [
-      ...new Set(['sub', ...(typeof requiredClaims === 'string' ? [requiredClaims] : requiredClaims)]),
+      ...new Set([
+        'sub',
+        ...(requireExpiry ? ['exp'] : []),
+        ...(typeof requiredClaims === 'string' ? [requiredClaims] : requiredClaims),
+      ]),
     ],
     ...(clockTolerance === undefined ? {} : { clockTolerance }),
     ...(maxTokenAge === undefined ? {} : { maxTokenAge }),

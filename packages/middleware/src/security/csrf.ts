@@ -18,15 +18,15 @@ import {
 } from '@portico/spec';
 import { bufferBody } from '../compose/body.js';
 import { toAsyncApp } from '../compose/mount.js';
-import { SESSION_STATE_KEY } from '../sessions/session.js';
+import { CSRF_TOKEN_KEY, SESSION_STATE_KEY } from '../sessions/session.js';
 import { firstHeader } from '../shared/headers.js';
 import { sendPlainText } from '../shared/plain-response.js';
 
 /** The key of `scope.state` (and `environ['portico.state']`) that holds the {@link CsrfState}. */
 export const CSRF_STATE_KEY = 'csrf';
 
-/** The session key the token is kept under. */
-export const CSRF_SESSION_KEY = 'csrf.token';
+/** The session key the token is kept under. `Session.regenerate()` drops it (a new token is made). */
+export const CSRF_SESSION_KEY = CSRF_TOKEN_KEY;
 
 /** What `csrf()` puts in `state.csrf`, for forms and scripts. */
 export interface CsrfState {

@@ -59,7 +59,10 @@ async function guarded<T>(what: string, op: () => Promise<T>): Promise<T> {
  *
  * At `http.response.start`, before forwarding it, the middleware destroys the records of destroyed
  * or regenerated sessions, writes the record when the session changed, was regenerated or is due a
- * rolling refresh (`touchAfter`), and adds the `Set-Cookie` (through `serializeCookie`). A session
+ * rolling refresh (`touchAfter`), and adds the `Set-Cookie` (through `serializeCookie`). Before
+ * writing back a loaded session it checks the record is still in the store: a session that a
+ * concurrent request destroyed or regenerated meanwhile is not brought back (its changes are
+ * dropped and its cookie cleared). Concurrent changes to one live session are last-write-wins. A session
  * left empty is not stored and its cookie is cleared. The session is in `scope.state.session`
  * ({@link sessionOf}); for a sync app in `environ['portico.state'].session`.
  *
@@ -124,6 +127,13 @@ export function session(options: SessionOptions = {}): (app: App) => AsyncApp {
           }
           const due = refreshDue(o, extra.seenAt, now);
           if ((!control.changed && !due) || id === undefined) return cookies;
+          // A concurrent request may have destroyed or regenerated this session since it was
+          // loaded: writing it back would bring the ended id back to life. Check it is still there
+          // (this narrows the race to the time between the check and the write; stores have no
+          // compare-and-set here).
+          if (id === extra.loadedId && (await guarded('get', () => store.get(id))) === undefined) {
+            return extra.hadCookie ? [clearSessionCookie(o, scheme)] : [];
+          }
           const left = timeLeft(o, control.issuedAt, now, now);
           const record = { data: control.data(), issuedAt: control.issuedAt, seenAt: now };
           await guarded('set', () => store.set(id, record, Math.max(1, Math.ceil(left))));

@@ -12,6 +12,14 @@ import { mintSessionId } from './session-id.js';
 export const SESSION_STATE_KEY = 'session';
 
 /**
+ * The session key of the CSRF token of `csrf()` (exported there as `CSRF_SESSION_KEY`). Defined
+ * here because `regenerate()` drops it: a token the session had before login may be known to an
+ * attacker who planted that session (OWASP CSRF Prevention: rotate the token on privilege change).
+ * @internal
+ */
+export const CSRF_TOKEN_KEY = 'csrf.token';
+
+/**
  * One request's session, from `cookieSession()` or `session()`. Values are JSON values (null,
  * booleans, finite numbers, strings, arrays and plain objects of them); each is kept as its JSON
  * text, so `get` returns a fresh copy and changing that copy changes nothing: call `set` again.
@@ -44,7 +52,9 @@ export interface Session {
   readonly isNew: boolean;
   /**
    * Gives the session a new id (server-side: the old record is destroyed, the data kept) or a new
-   * issue time (cookie sessions). Call it on login (session fixation, OWASP). The work happens at
+   * issue time (cookie sessions). Call it on login (session fixation, OWASP). The data is kept
+   * except the CSRF token of `csrf()` (`"csrf.token"`), which is dropped so that a new one is made:
+   * a token from before login may be known to whoever planted the session. The work happens at
    * `http.response.start`; the promise resolves at once.
    * @throws PorticoError `ERR_MIDDLEWARE_MISUSE` after `http.response.start`
    */
@@ -184,6 +194,7 @@ export function createSession(init: SessionInit): { session: Session; control: S
       try {
         check('regenerate');
         restart();
+        values.delete(CSRF_TOKEN_KEY);
         changed = true;
         destroyed = false;
         return Promise.resolve();

@@ -16,7 +16,7 @@ import {
   csrf,
   tokensMatch,
 } from '../../src/security/index.js';
-import { SESSION_STATE_KEY, session } from '../../src/sessions/index.js';
+import { cookieSession, SESSION_STATE_KEY, session, sessionOf } from '../../src/sessions/index.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -216,6 +216,49 @@ describe('csrf() with the real session() middleware', () => {
     const noCookie = await client.post('/save', { headers: FORM, body: `_csrf=${token}` });
     expect(noCookie.status).toBe(403);
   });
+});
+
+/** `formAsync`, except that `POST /login` regenerates the session (as a login handler should). */
+const loginAsync: AsyncApp = async function loginAsync(scope, receive, send) {
+  if (scope.type === 'http' && scope.method === 'POST' && scope.path === '/login') {
+    await sessionOf(scope).regenerate();
+    sessionOf(scope).set('user', 'victim');
+  }
+  return formAsync(scope, receive, send);
+};
+
+describe('csrf() token rotation at login (regenerate)', () => {
+  const middlewares = [
+    ['session()', session()],
+    ['cookieSession()', cookieSession({ keys: ['csrf-rotation-test-key-of-32-bytes!!'] })],
+  ] as const;
+  for (const [label, sessions] of middlewares) {
+    it(`with ${label}: a token known before login stops working after regenerate()`, async () => {
+      const client = createClient(validateAsync(sessions(csrf()(validateAsync(loginAsync)))));
+      // The attacker gets a session and its token, then plants the cookie in the victim's browser.
+      const page = await client.get('/form');
+      const planted = (page.json() as { token: string }).token;
+      const cookie = (page.header('set-cookie') ?? '').split(';')[0] as string;
+      // The victim logs in with that session (the login form carries the planted token).
+      const login = await client.post('/login', { headers: { cookie, ...FORM }, body: `_csrf=${planted}` });
+      expect(login.status).toBe(200);
+      const fresh = (login.header('set-cookie') ?? '').split(';')[0] as string;
+      expect(fresh).not.toBe(cookie);
+      // The attacker's forged POST with the planted token is refused on the logged-in session.
+      const forged = await client.post('/save', {
+        headers: { cookie: fresh, ...FORM },
+        body: `_csrf=${planted}`,
+      });
+      expect(forged.status).toBe(403);
+      // The logged-in session gets a new token, which works.
+      const after = await client.get('/form', { headers: { cookie: fresh } });
+      const token = (after.json() as { token: string }).token;
+      expect(token).not.toBe(planted);
+      const next = (after.header('set-cookie') ?? fresh).split(';')[0] as string;
+      const ok = await client.post('/save', { headers: { cookie: next, ...FORM }, body: `_csrf=${token}` });
+      expect(ok.status).toBe(200);
+    });
+  }
 });
 
 describe('csrf() options and helpers', () => {
