@@ -114,7 +114,18 @@ export interface ErrorSummary {
   readonly stack: string | undefined;
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization']);
+// Credentials: a debug page is shown to whoever made the request, and can end up in a screenshot,
+// a bug report or a cache. Cookies carry session ids (HttpOnly ones, which a page must not read).
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** `String(value)`, or a placeholder when that throws (a null-prototype object, a hostile `toString`). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable value]';
+  }
+}
 
 /** The error and its causes (`err.cause`, then its cause...), at most 10, cycles cut. */
 export function causeChain(err: unknown): ErrorSummary[] {
@@ -125,15 +136,16 @@ export function causeChain(err: unknown): ErrorSummary[] {
     seen.add(at);
     if (at instanceof Error) {
       const code = (at as { code?: unknown }).code;
+      // Fields an app may have set to anything: strings only reach the page.
       out.push({
-        name: at.name,
-        message: at.message,
+        name: safeString(at.name),
+        message: safeString(at.message),
         code: typeof code === 'string' ? code : undefined,
-        stack: at.stack,
+        stack: typeof at.stack === 'string' ? at.stack : undefined,
       });
       at = (at as { cause?: unknown }).cause;
     } else {
-      out.push({ name: typeof at, message: String(at), code: undefined, stack: undefined });
+      out.push({ name: typeof at, message: safeString(at), code: undefined, stack: undefined });
       break;
     }
   }
@@ -143,7 +155,8 @@ export function causeChain(err: unknown): ErrorSummary[] {
 /**
  * The debug page (Plack's StackTrace, Starlette's debug mode): status, then for the error and each
  * cause its name, code, message and stack, then the request's method, target and headers
- * (`authorization` values hidden). Every string is escaped with {@link escapeHtml}; inline CSS only,
+ * (`authorization`, `proxy-authorization` and `cookie` values hidden). A thrown value that is not
+ * an Error is shown as `String(value)`, or `[unprintable value]` when that throws. Every string is escaped with {@link escapeHtml}; inline CSS only,
  * so the page can be sent with `content-security-policy: default-src 'none'; style-src 'unsafe-inline'`.
  * With `type` `json`, the same facts as JSON.
  */

@@ -36,7 +36,9 @@ const SPEC = /^(\d*)-(\d*)$/;
  * Parses a `Range` header value against a representation of `size` bytes (RFC 9110 section
  * 14.1.2): `bytes=0-99` (first 100 bytes), `bytes=100-` (from offset 100 to the end),
  * `bytes=-100` (the last 100 bytes). A last-pos past the end is clipped to `size - 1`. An
- * int-range whose first-pos is at or past `size`, and a `-0` suffix, are unsatisfiable; a last-pos
+ * int-range whose first-pos is at or past `size`, and a `-0` suffix, are unsatisfiable (so is
+ * `bytes=0-` on an empty representation); a non-zero suffix on an empty representation is
+ * satisfiable but has no bytes to send, so it gives `none` (the whole, empty, body: 200); a last-pos
  * below first-pos, an empty spec, a unit other than `bytes` (case-insensitive), or more than
  * {@link MAX_RANGES} specs make the whole header malformed (`none`). Never throws.
  *
@@ -51,6 +53,9 @@ export function parseRange(value: string | undefined, size: number): RangeReques
   if (specs.length > MAX_RANGES) return NONE;
   const ranges: ByteRange[] = [];
   let seen = 0;
+  // A suffix-range with a non-zero length is satisfiable even on an empty representation (RFC 9110
+  // section 14.1.1), but no Content-Range can describe zero bytes: answer the whole (empty) one.
+  let emptySuffix = false;
   for (const raw of specs) {
     const spec = raw.trim();
     if (spec === '') continue; // #rule: empty list elements are allowed and ignored
@@ -62,6 +67,7 @@ export function parseRange(value: string | undefined, size: number): RangeReques
       if (last === '') return NONE;
       const length = Number(last);
       if (length > 0 && size > 0) ranges.push({ start: Math.max(0, size - length), end: size - 1 });
+      else if (length > 0) emptySuffix = true;
       continue;
     }
     const start = Number(first);
@@ -70,7 +76,8 @@ export function parseRange(value: string | undefined, size: number): RangeReques
     if (start < size) ranges.push({ start, end: Math.min(end, size - 1) });
   }
   if (seen === 0) return NONE;
-  return ranges.length === 0 ? { type: 'unsatisfiable' } : { type: 'ranges', ranges };
+  if (ranges.length === 0) return emptySuffix ? NONE : { type: 'unsatisfiable' };
+  return { type: 'ranges', ranges };
 }
 
 /** The `Content-Range` of a 206 part: `bytes 0-99/1234` (RFC 9110 section 14.4). */

@@ -149,7 +149,8 @@ function weakened(etag: string): string {
  * chunk, nothing is buffered, and the client's pace holds the app back (backpressure). An empty chunk
  * is sent on as an empty body event. Trailers, early hints, a path send (sent uncompressed) and
  * events this middleware does not know pass through. When the client leaves or the app fails, the
- * zlib stream is destroyed.
+ * zlib stream is destroyed. A start still held when the app returns (no body event followed) is
+ * sent as it was, so the server judges what the app sent.
  *
  * Other scope types pass through untouched (MW-PASS-1). A sync app is reached through
  * `syncToAsync`.
@@ -215,6 +216,13 @@ export function compression(options: CompressionOptions = {}): (app: App) => Asy
 
       try {
         await inner(scope, receive, compressionSend);
+        // An app that returned after its start without a body event: let the server see what it
+        // sent (as contentLength() and etag() do), not a response that never started.
+        if (held !== undefined) {
+          const start = held;
+          held = undefined;
+          await send(start);
+        }
       } finally {
         compressor?.destroy();
       }

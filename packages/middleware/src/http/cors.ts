@@ -93,7 +93,8 @@ function originCheck(origins: CorsOrigins | undefined): Settings['allowed'] {
   }
   if (Array.isArray(origins) && origins.every((o) => o instanceof RegExp)) {
     const patterns = (origins as readonly RegExp[]).map(
-      (p) => new RegExp(`^(?:${p.source})$`, p.flags.replace('g', '')),
+      // Without `g`/`y`: a stateful RegExp would start at its last match's `lastIndex` next time.
+      (p) => new RegExp(`^(?:${p.source})$`, p.flags.replace(/[gy]/g, '')),
     );
     return (origin) => origin !== 'null' && patterns.some((p) => p.test(origin));
   }
@@ -173,7 +174,10 @@ function preflightHeaders(s: Settings, scope: HTTPScope, origin: string): Header
  *   `-Allow-Credentials: true` when `credentials`, `-Expose-Headers` when set (each replacing a
  *   value the app set). Unless `origins` is `'*'`, `Vary: Origin` is added to every response,
  *   allowed or not, so that caches keep the variants apart. Disallowed or absent `Origin`: the app
- *   answers as usual, without CORS headers.
+ *   answers as usual, without CORS headers. With `origins: '*'` the response does not depend on
+ *   the origin: `Access-Control-Allow-Origin: *` (and `-Expose-Headers`) go on every response, also
+ *   to requests without `Origin`, and no `Vary` is added; only a refused `null` origin gets a
+ *   response without them, with `Vary: Origin`.
  * - `Access-Control-Allow-Origin: *` is never sent with credentials: `origins: '*'` with
  *   `credentials: true` is refused when the middleware is built.
  * - **Websocket**: browsers send `Origin` but do not apply CORS to websockets, so a handshake whose
@@ -211,14 +215,20 @@ export function cors(options: CorsOptions = {}): (app: App) => AsyncApp {
         await send({ type: 'http.response.start', status: 204, headers: [...allowed, ...vary] });
         return send({ type: 'http.response.body' });
       }
-      const add = origin !== undefined && s.allowed(origin, scope) ? allowOrigin(s, origin) : [];
+      // With `'*'` every response carries `ACAO: *`, with an Origin or without (a same-origin GET),
+      // so that a cache keying on the URL alone serves a readable answer to any origin. Only the
+      // refused `null` origin gets an answer without it, marked `Vary: Origin` to keep it apart.
+      const allowed = s.wildcard
+        ? origin === undefined || s.allowed(origin, scope)
+        : origin !== undefined && s.allowed(origin, scope);
+      const add = allowed ? allowOrigin(s, origin ?? '*') : [];
       if (add.length > 0 && s.exposeHeaders !== undefined) {
         add.push(['access-control-expose-headers', s.exposeHeaders]);
       }
-      if (add.length === 0 && s.wildcard) return inner(scope, receive, send);
+      const vary = !s.wildcard || !allowed;
       const corsSend: Send = (event) => {
         if (event.type !== 'http.response.start') return send(event);
-        let headers = s.wildcard ? [...(event.headers ?? [])] : withVary(event.headers, ['Origin']);
+        let headers = vary ? withVary(event.headers, ['Origin']) : [...(event.headers ?? [])];
         for (const [name, value] of add) headers = withHeader(headers, name, value);
         return send({ ...event, headers });
       };

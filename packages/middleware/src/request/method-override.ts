@@ -28,7 +28,10 @@ export interface MethodOverrideOptions {
   field?: string | false;
   /** A query-string parameter to read (`'_method'`); default: none (`false`). */
   query?: string | false;
-  /** The methods a POST may become, case-insensitive. Default `['PUT', 'PATCH', 'DELETE']`. */
+  /**
+   * The methods a POST may become, case-insensitive. Default `['PUT', 'PATCH', 'DELETE']`.
+   * `CONNECT` and `TRACE` are refused (ERR_INVALID_OPTION).
+   */
   methods?: readonly string[];
   /**
    * The most form-body bytes held to read `field`, an integer >= 0. Default 1 MiB (1 048 576). A
@@ -37,6 +40,9 @@ export interface MethodOverrideOptions {
    */
   limit?: number;
 }
+
+/** Methods a POST may never become, whatever `methods` says. */
+const FORBIDDEN = ['CONNECT', 'TRACE', 'GET', 'HEAD', 'OPTIONS'] as const;
 
 // RFC 9110 section 5.6.2 token.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -71,7 +77,8 @@ function isForm(contentType: string | undefined): boolean {
  *
  * @param options - see {@link MethodOverrideOptions}
  * @returns a middleware, app in, async app out
- * @throws PorticoError `ERR_INVALID_OPTION` for a bad option (when called)
+ * @throws PorticoError `ERR_INVALID_OPTION` for a bad option, `CONNECT`, `TRACE` or a safe method
+ *   (`GET`, `HEAD`, `OPTIONS`) among `methods` (when called)
  */
 export function methodOverride(options: MethodOverrideOptions = {}): (app: App) => AsyncApp {
   const header = nameOption(options.header, 'header', 'x-http-method-override');
@@ -83,6 +90,12 @@ export function methodOverride(options: MethodOverrideOptions = {}): (app: App) 
     throw invalid('option methods must be an array of method names (tokens)');
   }
   const methods = new Set(methodsOption.map((m) => m.toUpperCase()));
+  for (const m of FORBIDDEN) {
+    // CONNECT turns the connection into a tunnel and TRACE echoes the request (cookies included,
+    // cross-site tracing): neither may be reached from a form or a header a page can set. A POST
+    // that became a safe method (GET, HEAD, OPTIONS) would skip a csrf() inside this middleware.
+    if (methods.has(m)) throw invalid(`option methods must not contain ${m}`);
+  }
   const limit = options.limit ?? 1024 * 1024;
   if (!Number.isSafeInteger(limit) || limit < 0)
     throw invalid(`option limit must be an integer >= 0: ${String(limit)}`);

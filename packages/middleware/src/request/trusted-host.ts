@@ -14,7 +14,8 @@ import { sendPlainText } from '../shared/plain-response.js';
 /** Options of {@link trustedHost}. */
 export interface TrustedHostOptions {
   /**
-   * The host names served, without port, case-insensitive: `'example.com'`, `'*.example.com'`
+   * The host names served, without port, case-insensitive, a final FQDN dot ignored (on both sides):
+   * `'example.com'`, `'*.example.com'`
    * (any subdomain, not `example.com` itself), `'[::1]'` (IPv6 literal in brackets), `'127.0.0.1'`,
    * or `'*'` (any host: the middleware then does nothing but refuse a missing Host). Required,
    * non-empty.
@@ -46,7 +47,8 @@ function checkPattern(entry: unknown): string {
   if (p.startsWith('[') && p.endsWith(']') && isIP(p.slice(1, -1)) === 6) return p;
   const name = p.startsWith('*.') ? p.slice(2) : p;
   if (!NAME.test(name)) throw invalid(entry);
-  return p;
+  // `example.com.` (FQDN) is `example.com`: hostName() drops the request's dot the same way.
+  return p.length > 1 && p.endsWith('.') ? p.slice(0, -1) : p;
 }
 
 /**

@@ -28,7 +28,10 @@ describe('parseRange (RFC 9110 section 14.1.2)', () => {
   it('tells unsatisfiable from malformed', () => {
     expect(parseRange('bytes=1000-', 1000)).toEqual({ type: 'unsatisfiable' });
     expect(parseRange('bytes=-0', 1000)).toEqual({ type: 'unsatisfiable' });
-    expect(parseRange('bytes=-10', 0)).toEqual({ type: 'unsatisfiable' });
+    expect(parseRange('bytes=0-', 0)).toEqual({ type: 'unsatisfiable' });
+    // A non-zero suffix is satisfiable even on an empty representation (RFC 9110 section 14.1.1),
+    // but has no bytes a Content-Range could name: the whole (empty) representation, not a 416.
+    expect(parseRange('bytes=-10', 0)).toEqual({ type: 'none' });
     for (const bad of [
       undefined,
       '',

@@ -1,6 +1,7 @@
 import { type AsyncApp, type SyncApp, syncApp, validateAsync, validateSync } from '@portico/spec';
 import { createClient } from '@portico/testing';
 import { describe, expect, it } from 'vitest';
+import { proxyHeaders } from '../../src/request/index.js';
 import { DEFAULT_CSP, resolveSecurityHeaders, securityHeaders } from '../../src/security/index.js';
 import { expectLifespanPassesThrough } from '../helpers/lifespan.js';
 
@@ -124,5 +125,37 @@ describe('securityHeaders() options', () => {
 
   it('passes lifespan through', async () => {
     await expectLifespanPassesThrough(securityHeaders());
+  });
+});
+
+describe('securityHeaders() behind proxyHeaders()', () => {
+  const app = proxyHeaders({ trusted: ['10.0.0.0/8'] })(securityHeaders()(validateAsync(pageAsync)));
+
+  it('sends HSTS when a trusted proxy says https, never when an untrusted peer says so', async () => {
+    const viaProxy = createClient(app, { client: ['10.0.0.7', 40000] });
+    const https = await viaProxy.get('/', { headers: { 'x-forwarded-proto': 'https' } });
+    expect(https.header('strict-transport-security')).toBe(HSTS);
+    const http = await viaProxy.get('/', { headers: { 'x-forwarded-proto': 'http' } });
+    expect(http.header('strict-transport-security')).toBeNull();
+    const spoofed = await createClient(app, { client: ['198.51.100.9', 40000] }).get('/', {
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(spoofed.header('strict-transport-security')).toBeNull();
+  });
+
+  it('the default CSP forbids inline script, plugins, framing and foreign form targets', () => {
+    const directives = new Map(
+      DEFAULT_CSP.split(';').map((d) => {
+        const [name = '', ...values] = d.trim().split(/\s+/);
+        return [name, values.join(' ')] as const;
+      }),
+    );
+    expect(directives.get('script-src')).toBe("'self'");
+    expect(directives.get('object-src')).toBe("'none'");
+    expect(directives.get('frame-ancestors')).toBe("'none'");
+    expect(directives.get('form-action')).toBe("'self'");
+    expect(directives.get('base-uri')).toBe("'self'");
+    expect(DEFAULT_CSP).not.toContain('unsafe-inline');
+    expect(DEFAULT_CSP).not.toContain('unsafe-eval');
   });
 });
