@@ -29,7 +29,8 @@ import { CLI } from './cgi-runner.js';
 import { type ClientRequest, type ClientResponse, fetchRaw, headerOf } from './conformance/client.js';
 import { BIG_BODY, BOOM_MESSAGE, buildMiddlewareStack, STATIC_ROOT } from './fixtures/middleware-stack.js';
 import { apacheBinary, startApacheCgiApp } from './peers/apache.js';
-import { parseBackend } from './peers/backend.js';
+import { type FcgiBackend, parseBackend } from './peers/backend.js';
+import type { ServeAdapter } from './peers/front-end-runner.js';
 import { nginxBinary, startNginx, startNginxScgi } from './peers/nginx.js';
 import { REPO_ROOT, tempDir } from './peers/peer.js';
 
@@ -234,11 +235,15 @@ stackChecks('@portico/http on 127.0.0.1:0 (no front end)', async () => {
   return { baseUrl, logs: () => '', close: () => server.close() };
 });
 
-describe.skipIf(nginxBinary === '')('behind nginx', () => {
-  stackChecks('nginx fastcgi_pass -> @portico/fastcgi (keep-conn on, TCP)', async () => {
-    const server = await serveFastCGI(buildMiddlewareStack(), { bind: ['127.0.0.1:0'], lifespan: 'off' });
+/** Serves the stack with a socket adapter on 127.0.0.1, then starts nginx in front of it. */
+function behindNginx(
+  serve: ServeAdapter,
+  startFront: (backend: FcgiBackend) => Promise<{ baseUrl: string; logs(): string; stop(): Promise<void> }>,
+): () => Promise<Running> {
+  return async () => {
+    const server = await serve(buildMiddlewareStack(), { bind: ['127.0.0.1:0'], lifespan: 'off' });
     try {
-      const nginx = await startNginx({ backend: parseBackend(server.addresses[0]!), keepConn: true });
+      const nginx = await startFront(parseBackend(server.addresses[0]!));
       return {
         baseUrl: nginx.baseUrl,
         logs: nginx.logs,
@@ -251,25 +256,18 @@ describe.skipIf(nginxBinary === '')('behind nginx', () => {
       await server.close();
       throw error;
     }
-  });
+  };
+}
 
-  stackChecks('nginx scgi_pass -> @portico/scgi (TCP)', async () => {
-    const server = await serveSCGI(buildMiddlewareStack(), { bind: ['127.0.0.1:0'], lifespan: 'off' });
-    try {
-      const nginx = await startNginxScgi({ backend: parseBackend(server.addresses[0]!) });
-      return {
-        baseUrl: nginx.baseUrl,
-        logs: nginx.logs,
-        async close() {
-          await nginx.stop();
-          await server.close();
-        },
-      };
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
-  });
+describe.skipIf(nginxBinary === '')('behind nginx', () => {
+  stackChecks(
+    'nginx fastcgi_pass -> @portico/fastcgi (keep-conn on, TCP)',
+    behindNginx(serveFastCGI, (backend) => startNginx({ backend, keepConn: true })),
+  );
+  stackChecks(
+    'nginx scgi_pass -> @portico/scgi (TCP)',
+    behindNginx(serveSCGI, (backend) => startNginxScgi({ backend })),
+  );
 });
 
 /** A shell word in single quotes. */
