@@ -2,6 +2,8 @@
  * The "Bad input" list of issue 2 for the HTTP adapter, at the wire: what the client sees when the
  * app fails, and that the server goes on.
  */
+
+import { createLogger } from '@portico/server';
 import type { AsyncApp } from '@portico/spec';
 import { isPorticoError } from '@portico/spec';
 import { afterEach, describe, expect } from 'vitest';
@@ -52,6 +54,29 @@ describe('when the app fails (spec/servers.md "Error containment")', () => {
     expect(logged?.fields).toMatchObject({ method: 'GET', path: '/x' });
     await stillServing(port);
   });
+
+  rule(
+    'SRV-ERR-1',
+    'raises something that cannot be printed: 500, one log line, server goes on',
+    async () => {
+      const lines: string[] = [];
+      const thrown = Object.create(null) as Record<string, unknown>;
+      thrown.self = thrown; // no prototype (no toString) and a cycle (no JSON)
+      running = await start(
+        async (scope, receive, send) => {
+          if (scope.type !== 'http') throw new Error('unsupported');
+          if ((scope as { path: string }).path === '/ok') return ok(scope, receive, send);
+          throw thrown;
+        },
+        { logger: createLogger('info', { write: (line: string) => lines.push(line) }) },
+      );
+      const res = await exchange(running.port, GET);
+      expect(res.status).toBe(500);
+      expect(lines.filter((l) => l.includes('ERROR app raised before the response started'))).toHaveLength(1);
+      expect(lines.find((l) => l.includes('ERROR'))).toContain('error="[object Object]"');
+      await stillServing(running.port);
+    },
+  );
 
   rule('SRV-ERR-2', 'raises after the response started: the connection is closed, logged', async () => {
     const { port, logger } = await serveApp(async (_s, _r, send) => {

@@ -39,15 +39,30 @@ export function isLogLevel(level: unknown): level is LogLevel {
 const BARE = /^[A-Za-z0-9_.,:/@+\-[\]()]+$/;
 
 function formatValue(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.stack ?? `${value.name}: ${value.message}`);
   if (typeof value === 'string') return BARE.test(value) ? value : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
+  // Whatever an app threw or a caller passed, logging it never throws: a getter that throws, an
+  // object without a prototype (no toString), a cycle.
   try {
-    return JSON.stringify(value) ?? String(value);
+    if (value instanceof Error) return JSON.stringify(value.stack ?? `${value.name}: ${value.message}`);
+    return JSON.stringify(value) ?? JSON.stringify(printable(value));
   } catch {
-    return JSON.stringify(String(value));
+    return JSON.stringify(printable(value));
+  }
+}
+
+/** `String(value)`, or `[object Tag]` when that throws, or `[unprintable value]`. */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable value]';
+    }
   }
 }
 

@@ -48,3 +48,35 @@ describe('createLogger', () => {
     expect(isLogLevel('loud')).toBe(false);
   });
 });
+
+describe('formatLogLine with values that resist printing', () => {
+  it('never throws: null-prototype cycles, throwing getters and toString, symbols, revoked proxies', () => {
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare.self = bare;
+    const getter = Object.defineProperty(new Error('boom'), 'stack', {
+      get() {
+        throw new Error('no stack for you');
+      },
+    });
+    const toStringThrows = {
+      toJSON() {
+        throw new Error('no JSON');
+      },
+      toString() {
+        throw new Error('no string');
+      },
+    };
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const lines = [bare, getter, toStringThrows, Symbol('s'), proxy, 10n].map((value) =>
+      formatLogLine('error', 'app raised', { error: value }),
+    );
+    expect(lines[0]).toContain('error="[object Object]"');
+    expect(lines[1]).toMatch(/error="(Error: boom|\[object Error\])"/);
+    expect(lines[2]).toContain('error="[object Object]"');
+    expect(lines[3]).toContain('error="Symbol(s)"');
+    expect(lines[4]).toContain('error="[unprintable value]"');
+    expect(lines[5]).toContain('error="10"');
+    for (const line of lines) expect(line).not.toContain('\n');
+  });
+});
