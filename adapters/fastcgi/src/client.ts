@@ -7,6 +7,7 @@
  * @module
  */
 import { connect, type Socket } from 'node:net';
+import { printable } from '@portico/spec';
 import { decodeNameValuePairs, encodeNameValuePairs } from './name-value.js';
 import {
   FCGI_ABORT_REQUEST,
@@ -135,7 +136,7 @@ export class FastCGIClient {
       try {
         this.decoder.push(chunk);
       } catch (err) {
-        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.failure = err instanceof Error ? err : new Error(printable(err));
         socket.destroy();
       }
     });

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { CycleContext } from '@portico/server';
 import { CGIExtension, cgiResponseHead, FIXED_RESPONSES, ResponseState } from '@portico/server';
 import type { AsyncApp, HTTPScope, State } from '@portico/spec';
-import { isPorticoError, scopeFromVariableList } from '@portico/spec';
+import { isPorticoError, scopeFromVariableList, thrownMessage } from '@portico/spec';
 import { type SCGIHead, SCGIHeadParser } from './netstring.js';
 import type { ResolvedOptions } from './options.js';
 import { SCGICycle } from './scgi-cycle.js';
@@ -165,7 +165,7 @@ export class Connection {
   private refuseHead(err: unknown): void {
     this.parser = null;
     const status = isPorticoError(err) && err.status === 431 ? 431 : 400;
-    const message = err instanceof Error ? err.message : String(err);
+    const message = thrownMessage(err);
     if (isPorticoError(err, 'ERR_SCGI_BAD_NETSTRING')) {
       this.core.logger.warn(`bad SCGI request: ${message}: ${status}`, this.peer());
     } else this.core.logger.error(`SCGI request failed: ${message}`, { error: err, ...this.peer() });

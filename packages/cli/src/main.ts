@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isPorticoError } from '@portico/spec';
+import { isPorticoError, thrownMessage } from '@portico/spec';
 import { cliVersion } from './version.js';
 
 /** Exit status of a usage error: bad option or value, app module/export missing or not an app. */
@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (err) {
     const usage = isPorticoError(err, 'ERR_INVALID_OPTION') || isPorticoError(err, 'ERR_APP_LOAD');
-    const message = err instanceof Error ? err.message : String(err);
+    const message = thrownMessage(err);
     const hint = isPorticoError(err, 'ERR_INVALID_OPTION') ? `portico ${command} --help` : undefined;
     return fail(usage ? EXIT_USAGE : EXIT_FAILURE, message, hint);
   }

@@ -13,7 +13,7 @@ import type {
   SendEvent,
   State,
 } from '@portico/spec';
-import { PorticoError } from '@portico/spec';
+import { PorticoError, thrownMessage } from '@portico/spec';
 import { type Logger, silentLogger } from './logger.js';
 import { SPEC_INFO } from './spec-info.js';
 
@@ -69,7 +69,7 @@ function deferred(): Deferred {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return thrownMessage(err);
 }
 
 /** Drives one lifespan scope; see {@link startLifespan}. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { printable } from '@portico/spec';
+
 /** Log levels, most verbose first; `silent` logs nothing. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -50,19 +52,6 @@ function formatValue(value: unknown): string {
     return JSON.stringify(value) ?? JSON.stringify(printable(value));
   } catch {
     return JSON.stringify(printable(value));
-  }
-}
-
-/** `String(value)`, or `[object Tag]` when that throws, or `[unprintable value]`. */
-function printable(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    try {
-      return Object.prototype.toString.call(value);
-    } catch {
-      return '[unprintable value]';
-    }
   }
 }
 

@@ -117,6 +117,24 @@ describe('startLifespan', () => {
     },
   );
 
+  rule(
+    'SRV-LIFE-2',
+    'in on mode a throw of a value without a prototype still rejects with ERR_LIFESPAN',
+    async () => {
+      const thrown = Object.create(null) as object;
+      const err = await rejection(
+        startLifespan(
+          async () => {
+            throw thrown;
+          },
+          { mode: 'on' },
+        ),
+      );
+      expect(isPorticoError(err, 'ERR_LIFESPAN')).toBe(true);
+      expect((err as Error).message).toBe('[object Object]');
+    },
+  );
+
   rule('SRV-LIFE-2', 'in on mode returning before startup.complete is an error', async () => {
     const err = await rejection(startLifespan(async () => {}, { mode: 'on' }));
     expect(isPorticoError(err, 'ERR_LIFESPAN')).toBe(true);

@@ -99,3 +99,33 @@ export function isPorticoError(err: unknown, code?: ErrorCode): err is PorticoEr
   const e = err as { name?: unknown; code?: unknown };
   return e.name === 'PorticoError' && typeof e.code === 'string' && (code === undefined || e.code === code);
 }
+
+/**
+ * `String(value)` that never throws, for messages and logs about values an app threw: a value
+ * without a prototype, or whose `toString` throws, gives its `[object Tag]`; one that cannot even
+ * be tagged (a revoked proxy) gives `[unprintable value]`.
+ */
+export function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable value]';
+    }
+  }
+}
+
+/**
+ * The message of a thrown value: an `Error`'s `message` when it is a string, else
+ * {@link printable}`(value)`. Never throws, whatever was thrown.
+ */
+export function thrownMessage(value: unknown): string {
+  try {
+    if (value instanceof Error && typeof value.message === 'string') return value.message;
+  } catch {
+    // A getter that throws: fall back to the value itself.
+  }
+  return printable(value);
+}

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import type { AsyncApp } from './async-types.js';
 import { locateModule, type ModuleLocation } from './bridge/module-location.js';
 import { syncToAsync } from './bridge/sync-to-async.js';
-import { isPorticoError, PorticoError } from './errors.js';
+import { isPorticoError, PorticoError, printable } from './errors.js';
 import { type App, detectInterface, type InterfaceName } from './interface.js';
 import type { SyncApp } from './sync-types.js';
 
@@ -156,7 +156,7 @@ function isCommonJSExport(namespace: Record<string, unknown>, name: string): boo
 
 /** One line saying why a module failed to load, with the location of a syntax error. */
 function loadError(err: unknown, location: ModuleLocation): string {
-  if (!(err instanceof Error)) return oneLine(String(err));
+  if (!(err instanceof Error)) return oneLine(printable(err));
   let text = `${err.name}: ${err.message}`;
   if (err instanceof SyntaxError) {
     const at = syntaxErrorLocation(location);

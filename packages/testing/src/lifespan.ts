@@ -6,7 +6,7 @@
  */
 
 import type { LifespanReceiveEvent, LifespanScope, PorticoError, SendEvent, State } from '@portico/spec';
-import { PorticoError as Err } from '@portico/spec';
+import { PorticoError as Err, thrownMessage } from '@portico/spec';
 import type { PreparedApp } from './app.js';
 import { SPEC } from './scope.js';
 import { deferred, handled, refused } from './util.js';
@@ -16,7 +16,7 @@ function lifespanError(message: string, cause?: unknown): PorticoError {
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return thrownMessage(err);
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type { HTTPResponseStartEvent, Send } from '../async-types.js';
+import { printable } from '../errors.js';
 import type { ErrorStream, ResponseBody } from '../sync-types.js';
 import { violation } from '../validator/violation.js';
 import { FileWrapperBody } from './file-wrapper.js';
@@ -216,7 +217,7 @@ function closeBody(body: ResponseBody): void {
 function report(errors: ErrorStream, what: string, err: unknown): void {
   try {
     errors.write(
-      `portico: ${what} after an earlier error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `portico: ${what} after an earlier error: ${err instanceof Error ? (err.stack ?? err.message) : printable(err)}\n`,
     );
   } catch {
     // The error stream failed too: nothing more to do.

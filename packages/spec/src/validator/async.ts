@@ -8,7 +8,7 @@
  * @module
  */
 import type { AsyncApp, Receive, ReceiveEvent, Scope, Send, SendEvent } from '../async-types.js';
-import { isPorticoError } from '../errors.js';
+import { isPorticoError, printable } from '../errors.js';
 import {
   type Exchange,
   isEvent,
@@ -171,7 +171,7 @@ export function checkAsyncApp(app: AsyncApp, report: Report): AsyncApp {
             rule,
             'server',
             'send() after the client went away rejected with an error other than ERR_CLIENT_DISCONNECTED',
-            String(err),
+            printable(err),
           );
         }
         throw err;
