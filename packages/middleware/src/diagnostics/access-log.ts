@@ -5,6 +5,7 @@
  * @module
  */
 
+import { stat } from 'node:fs/promises';
 import { type AccessLogEntry, accessLogEntry, formatCombinedLog } from '@portico/server';
 import {
   type App,
@@ -34,6 +35,23 @@ export interface AccessLogOptions {
   format?: 'combined' | AccessLogFormat;
 }
 
+/** The `content-length` of a response head as a number, or undefined when absent or not digits. */
+function contentLengthOf(headers: Iterable<readonly [string, string]> | undefined): number | undefined {
+  for (const [name, value] of headers ?? []) {
+    if (name.toLowerCase() === 'content-length') return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+  }
+  return undefined;
+}
+
+/** The size of the file at `path` in bytes; 0 when it cannot be read (it was sent, or the send failed). */
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
 function writeStdout(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -42,7 +60,9 @@ function writeStdout(line: string): void {
  * Writes one line per `http` request once the app's call settles, built with `accessLogEntry` from
  * `@portico/server` (the same entry the Portico servers log), from what it saw passing through
  * `send`: the status of `http.response.start` and the byte count of every `http.response.body`
- * (bytes of the body as sent by the app, before any outer middleware changes it).
+ * (bytes of the body as sent by the app, before any outer middleware changes it). A file handed to
+ * the server with `http.response.pathsend` counts as its size: the response's `content-length`, else
+ * the size `stat` gives (nothing when that fails).
  *
  * The status logged: the one sent; `500` when the app threw before starting its response (what the
  * server then answers, SRV-ERR-1); `499` (nginx's "client closed request") when the client left
@@ -75,10 +95,17 @@ export function accessLog(options: AccessLogOptions = {}): (app: App) => AsyncAp
       const startTime = Date.now();
       let status = 0;
       let bytes = 0;
+      let length: number | undefined;
       const accessLogSend: Send = async (event) => {
         if (event.type === 'http.response.start') {
           await send(event);
           status = event.status;
+          length = contentLengthOf(event.headers);
+          return;
+        }
+        if (event.type === 'http.response.pathsend') {
+          await send(event);
+          bytes += length ?? (await fileSize(event.path));
           return;
         }
         if (event.type === 'http.response.body') {

@@ -60,10 +60,11 @@ export function etag(options: ETagOptions = {}): (app: App) => AsyncApp {
       if (scope.type !== 'http' || scope.method === 'HEAD') return inner(scope, receive, send);
       const etagHold = holdStartForWholeBody(
         send,
+        receive,
         (start) => !skip(start),
         (body) => ['etag', bodyETag(body, weak)],
       );
-      await inner(scope, receive, etagHold.send);
+      await inner(scope, etagHold.receive, etagHold.send);
       await etagHold.flush();
     });
   };

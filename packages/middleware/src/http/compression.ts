@@ -23,6 +23,7 @@ import {
   withoutHeaders,
   withVary,
 } from '../shared/headers.js';
+import { clientGone, watchDisconnect } from '../shared/hold-start.js';
 import { negotiateEncoding } from './accept-encoding.js';
 import { type Coding, Compressor } from './compressor.js';
 
@@ -150,7 +151,9 @@ function weakened(etag: string): string {
  * is sent on as an empty body event. Trailers, early hints, a path send (sent uncompressed) and
  * events this middleware does not know pass through. When the client leaves or the app fails, the
  * zlib stream is destroyed. A start still held when the app returns (no body event followed) is
- * sent as it was, so the server judges what the app sent.
+ * sent as it was, so the server judges what the app sent. Once `receive()` gave the app
+ * `http.disconnect`, a start that would be held rejects with `ERR_CLIENT_DISCONNECTED` (ASYNC-HTTP-9)
+ * and a held start is dropped.
  *
  * Other scope types pass through untouched (MW-PASS-1). A sync app is reached through
  * `syncToAsync`.
@@ -169,6 +172,7 @@ export function compression(options: CompressionOptions = {}): (app: App) => Asy
       const isHead = scope.method === 'HEAD';
       let held: HTTPResponseStartEvent | undefined;
       let compressor: Compressor | undefined;
+      const watch = watchDisconnect(receive);
 
       const compressionSend: Send = async (event) => {
         if (event.type === 'http.response.start') {
@@ -177,6 +181,8 @@ export function compression(options: CompressionOptions = {}): (app: App) => Asy
           if (isHead || coding === 'identity') return send(start);
           const length = Number(headerValue(start.headers, 'content-length') ?? Number.NaN);
           if (length < settings.threshold) return send(start);
+          // A start held after the app heard the client left would resolve: reject (ASYNC-HTTP-9).
+          if (watch.gone) throw clientGone();
           held = start;
           return;
         }
@@ -215,13 +221,13 @@ export function compression(options: CompressionOptions = {}): (app: App) => Asy
       };
 
       try {
-        await inner(scope, receive, compressionSend);
+        await inner(scope, watch.receive, compressionSend);
         // An app that returned after its start without a body event: let the server see what it
         // sent (as contentLength() and etag() do), not a response that never started.
         if (held !== undefined) {
           const start = held;
           held = undefined;
-          await send(start);
+          if (!watch.gone) await send(start);
         }
       } finally {
         compressor?.destroy();

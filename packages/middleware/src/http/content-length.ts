@@ -43,11 +43,11 @@ export function contentLength(): (app: App) => AsyncApp {
     const inner = toAsyncApp(app, 'the app given to contentLength()');
     return asyncApp(async function contentLengthApp(scope, receive, send) {
       if (scope.type !== 'http' || scope.method === 'HEAD') return inner(scope, receive, send);
-      const lengthHold = holdStartForWholeBody(send, needsLength, (body) => [
+      const lengthHold = holdStartForWholeBody(send, receive, needsLength, (body) => [
         'content-length',
         String(body.byteLength),
       ]);
-      await inner(scope, receive, lengthHold.send);
+      await inner(scope, lengthHold.receive, lengthHold.send);
       // An app that returns after its start without a body: let the server see what it sent.
       await lengthHold.flush();
     });

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type AccessLogEntry, formatCombinedLog } from '@portico/server';
 import {
   type AsyncApp,
+  asyncApp,
   isPorticoError,
   type SyncApp,
   syncApp,
@@ -8,7 +12,7 @@ import {
   validateSync,
 } from '@portico/spec';
 import { createClient } from '@portico/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { accessLog } from '../../src/diagnostics/index.js';
 import { failingAsync, failingSync } from './apps.js';
 
@@ -132,3 +136,35 @@ describe('accessLog() formats and options', () => {
 async function waitFor(test: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !test(); i++) await new Promise((r) => setTimeout(r, 5));
 }
+
+describe('accessLog() and http.response.pathsend', () => {
+  // Found by test/fuzz/http.test.ts: a static file sent with pathsend was logged with "-" bytes.
+  const dir = mkdtempSync(join(tmpdir(), 'portico-access-log-'));
+  const file = join(dir, 'file.txt');
+  writeFileSync(file, 'twelve bytes');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const lines: string[] = [];
+  const fileApp = (withLength: boolean): AsyncApp =>
+    validateAsync(
+      asyncApp(async function pathsendApp(scope, _receive, send) {
+        if (scope.type !== 'http') return;
+        const headers: [string, string][] = withLength ? [['Content-Length', '12']] : [];
+        await send({ type: 'http.response.start', status: 200, headers });
+        await send({ type: 'http.response.pathsend', path: file });
+      }),
+    );
+  const options = { extensions: { 'http.response.pathsend': {} } };
+
+  it('counts the content-length of the file the server sends', async () => {
+    lines.length = 0;
+    await createClient(accessLog({ write: (l) => lines.push(l) })(fileApp(true)), options).get('/f');
+    expect(parse(lines[0])).toMatchObject({ status: 200, bytes: '12' });
+  });
+
+  it('counts the size of the file when the response has no content-length', async () => {
+    lines.length = 0;
+    await createClient(accessLog({ write: (l) => lines.push(l) })(fileApp(false)), options).get('/f');
+    expect(parse(lines[0])).toMatchObject({ status: 200, bytes: '12' });
+  });
+});

@@ -96,6 +96,7 @@ describe('holdStartForWholeBody', () => {
     const sent: SendEvent[] = [];
     const hold = holdStartForWholeBody(
       async (e) => void sent.push(e),
+      async () => ({ type: 'http.request', body: new Uint8Array(0), moreBody: false }),
       () => true,
       (body) => ['x-len', String(body.length)],
     );
@@ -107,6 +108,20 @@ describe('holdStartForWholeBody', () => {
     await hold.send(start);
     await hold.send({ type: 'http.response.body', body: new Uint8Array(3), moreBody: true });
     expect(sent[0]).toEqual(start);
+  });
+
+  it('rejects a start it would hold once its receive gave http.disconnect (ASYNC-HTTP-9)', async () => {
+    const sent: SendEvent[] = [];
+    const hold = holdStartForWholeBody(
+      async (e) => void sent.push(e),
+      async () => ({ type: 'http.disconnect' }),
+      () => true,
+      (body) => ['x-len', String(body.length)],
+    );
+    expect((await hold.receive()).type).toBe('http.disconnect');
+    await expect(hold.send(start)).rejects.toMatchObject({ code: 'ERR_CLIENT_DISCONNECTED' });
+    await hold.flush();
+    expect(sent).toEqual([]);
   });
 
   it('contentLength() lets go of a start the app sent without a body when the app returns', async () => {
