@@ -7,7 +7,7 @@
  */
 import { isAbsolute } from 'node:path';
 import type { HeaderList, SendEvent } from '@portico/spec';
-import { PorticoError } from '@portico/spec';
+import { PorticoError, thrownMessage } from '@portico/spec';
 import { type CycleContext, RequestBodyCycle, ResponseState } from './cycle-body.js';
 import { type FileSink, sendFile } from './file-send.js';
 import {
@@ -55,6 +55,8 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
   declare protected drainResolve: (() => void) | null;
   declare protected drainReject: ((err: unknown) => void) | null;
   declare protected pendingTrailers: HeaderList | null;
+  /** No body byte may be written: a HEAD request, or a 1xx, 204 or 304 response (`SRV-RESP-1`). */
+  declare protected omitBody: boolean;
 
   /** See {@link RequestBodyCycle}. */
   constructor(ctx: CycleContext, isHead: boolean, hasBody: boolean, trailersOffered: boolean) {
@@ -66,6 +68,7 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
     this.drainResolve = null;
     this.drainReject = null;
     this.pendingTrailers = null;
+    this.omitBody = isHead;
   }
 
   /**
@@ -100,6 +103,26 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
   }
 
   protected override onSend(event: SendEvent): Promise<void> {
+    // `SRV-ERR-5`: `send()` rejects, never throws, even for an event whose fields throw when read
+    // (a getter, a revoked proxy): such an event is refused like any other the server cannot take.
+    try {
+      return this.dispatch(event);
+    } catch (err) {
+      return this.refuse(
+        new PorticoError(
+          'ERR_SPEC_VIOLATION',
+          `send() got an event it cannot read: ${thrownMessage(err)} (SRV-ERR-5)`,
+          {
+            rule: 'SRV-ERR-5',
+            side: 'app',
+            cause: err,
+          },
+        ),
+      );
+    }
+  }
+
+  private dispatch(event: SendEvent): Promise<void> {
     if (this.clientGone) return Promise.reject(clientDisconnectedError());
     if (typeof event !== 'object' || event === null)
       return this.refuse(misuse('send() takes an event object', event));
@@ -129,15 +152,11 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
     if (this.response !== ResponseState.Idle) {
       return this.refuse(misuse('http.response.start sent twice', status));
     }
-    if (
-      typeof status !== 'number' ||
-      !Number.isInteger(status) ||
-      status < 100 ||
-      status > 599 ||
-      status === 101
-    ) {
+    // A 1xx is no final response (RFC 9110 section 15.2): written as one, the client would wait on
+    // for the real response and take the next one on the connection for it. 103 has its own event.
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
       return this.refuse(
-        misuse('http.response.start status must be an integer 100..599 other than 101', status),
+        misuse('http.response.start status must be an integer 200..599 (a 1xx is no final response)', status),
       );
     }
     const list = headers ?? [];
@@ -145,6 +164,7 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
     if (bad !== null) return this.refuse(bad);
     this.contentLength = FACTS.contentLength;
     this.status = status;
+    this.omitBody = this.isHead || isBodylessStatus(status);
     // The server owns the framing (spec/async.md section 7): a transfer-encoding from the app is dropped.
     this.headers = FACTS.transferEncoding ? withoutHeader(list, 'transfer-encoding') : list;
     this.trailersPromised = trailers === true && this.trailersOffered && !this.isHead;
@@ -164,8 +184,8 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
     }
     const length = this.checkLength(chunk, more);
     if (length !== null) return this.failStreaming(length);
-    if (!this.isHead) this.bytesSent += chunk.length;
-    const ok = this.writeBody(chunk, !more && !this.trailersPromised);
+    if (!this.omitBody) this.bytesSent += chunk.length;
+    const ok = this.writeBody(this.omitBody ? EMPTY : chunk, !more && !this.trailersPromised);
     if (!more) this.bodyEnded();
     return ok || !more ? RESOLVED : this.waitDrain();
   }
@@ -186,8 +206,9 @@ export abstract class ResponseCycle extends RequestBodyCycle implements FileSink
       headers = withHeader(headers, 'content-length', String(chunk.length));
     }
     this.response = ResponseState.Streaming;
-    if (!this.isHead) this.bytesSent += chunk.length;
-    const ok = this.writeHead(this.status, headers, this.isHead ? EMPTY : chunk, end);
+    if (!this.omitBody) this.bytesSent += chunk.length;
+    // `SRV-RESP-1`: the body events are taken, their bytes not written.
+    const ok = this.writeHead(this.status, headers, this.omitBody ? EMPTY : chunk, end);
     if (!more) this.bodyEnded();
     return ok || !more ? RESOLVED : this.waitDrain();
   }

@@ -92,12 +92,18 @@ export class PorticoError extends Error {
 
 /**
  * Whether `err` is a Portico error, optionally of the given `code`. Works across copies of this
- * package because it checks the `code` property and the `name`, not the class.
+ * package because it checks the `code` property and the `name`, not the class. Never throws: a
+ * value whose `name` or `code` cannot be read is not one.
  */
 export function isPorticoError(err: unknown, code?: ErrorCode): err is PorticoError {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: unknown; code?: unknown };
-  return e.name === 'PorticoError' && typeof e.code === 'string' && (code === undefined || e.code === code);
+  // Whatever an app threw: a getter that throws or a revoked proxy is simply not a Portico error.
+  try {
+    const e = err as { name?: unknown; code?: unknown };
+    return e.name === 'PorticoError' && typeof e.code === 'string' && (code === undefined || e.code === code);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -179,6 +179,19 @@ describe('asyncToSync', () => {
     expect(started).toBe(false);
   });
 
+  it.each([
+    ['/throw-bare', '[object Object]'],
+    ['/throw-getters', '[object Error]'],
+  ])(
+    'throws an Error describing a value that cannot be printed (%s), and goes on serving',
+    (path, message) => {
+      const err = caught(() => call(app, environ(path)));
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toBe(message);
+      expect(drain(call(app, environ('/hello')).body)).toEqual(['Hello, world!']);
+    },
+  );
+
   it('throws from next() what the app throws after http.response.start', () => {
     const r = call(app, environ('/throw-after'));
     expect(r.status).toBe('200 OK');

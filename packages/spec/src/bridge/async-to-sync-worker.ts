@@ -39,16 +39,39 @@ function porticoError(code, message) {
   return err;
 }
 
+// Whatever the app threw, describing it never throws (a getter that throws, no prototype, a
+// revoked proxy): a throw here would be an uncaught exception that ends the bridge.
+function field(err, key) {
+  try {
+    const v = err[key];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function text(v) {
+  try {
+    return String(v);
+  } catch {
+    try {
+      return Object.prototype.toString.call(v);
+    } catch {
+      return '[unprintable value]';
+    }
+  }
+}
+
 function serialize(err) {
-  if (err !== null && typeof err === 'object') {
+  if (err !== null && (typeof err === 'object' || typeof err === 'function')) {
     return {
-      name: typeof err.name === 'string' ? err.name : 'Error',
-      message: typeof err.message === 'string' ? err.message : String(err),
-      stack: typeof err.stack === 'string' ? err.stack : undefined,
-      code: typeof err.code === 'string' ? err.code : undefined,
+      name: field(err, 'name') ?? 'Error',
+      message: field(err, 'message') ?? text(err),
+      stack: field(err, 'stack'),
+      code: field(err, 'code'),
     };
   }
-  return { name: 'Error', message: String(err) };
+  return { name: 'Error', message: text(err) };
 }
 
 process.on('uncaughtException', (err) => {

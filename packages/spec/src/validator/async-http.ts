@@ -123,11 +123,11 @@ export class HTTPExchange implements Exchange {
     const report = this.report;
     if (this.phase !== 'head') report('ASYNC-HTTP-5', 'app', 'http.response.start sent twice');
     const status = event.status;
-    if (!isIntegerIn(status, 100, 599) || status === 101) {
+    if (!isIntegerIn(status, 200, 599)) {
       report(
         'ASYNC-HTTP-6',
         'app',
-        'http.response.start status is not an integer 100..599 other than 101',
+        'http.response.start status is not an integer 200..599 (a final status; 1xx are not responses)',
         status,
       );
     }

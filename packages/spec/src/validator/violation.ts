@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { PorticoError, type Side } from '../errors.js';
+import { PorticoError, printable, type Side } from '../errors.js';
 
 /** Receives each violation; the default throws it. */
 export type OnViolation = (err: PorticoError) => void;
@@ -29,9 +29,9 @@ export function preview(value: unknown, max = 160): string {
       return v;
     });
   } catch {
-    s = String(value);
+    s = printable(value);
   }
-  if (s === undefined) s = String(value);
+  if (s === undefined) s = printable(value);
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
