@@ -58,6 +58,21 @@ describe('the bridge checks startResponse as the validator does', () => {
     );
   });
 
+  it('refuses a header list that cannot be read (a revoked proxy, a throwing getter) as SYNC-HDR-1', () => {
+    const { proxy, revoke } = Proxy.revocable<[string, string][]>([], {});
+    revoke();
+    const throwing = [['x-a', 'b']];
+    Object.defineProperty(throwing, 0, {
+      get() {
+        throw new Error('no header');
+      },
+    });
+    for (const headers of [proxy, throwing]) {
+      expect(validatorRule((report) => checkHeaders(headers, report))).toBe('SYNC-HDR-1');
+      expect(bridgeRule(() => checkedHeaders(headers as Array<[string, string]>))).toBe('SYNC-HDR-1');
+    }
+  });
+
   it('refuses exactly the statuses the validator refuses', () => {
     const statusArb = fc.oneof(
       fc.constantFrom(

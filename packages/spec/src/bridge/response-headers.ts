@@ -6,7 +6,7 @@
  * @module
  */
 import type { Header } from '../async-types.js';
-import { PorticoError } from '../errors.js';
+import { isPorticoError, PorticoError } from '../errors.js';
 import { isHeaderName } from '../headers.js';
 import type { StartResponse } from '../sync-types.js';
 import { HOP_BY_HOP } from '../validator/sync-head.js';
@@ -62,6 +62,16 @@ export function checkedStatus(status: unknown): number {
  * @throws PorticoError `ERR_BAD_HEADER` naming the rule broken, for the first bad header
  */
 export function checkedHeaders(headers: Parameters<StartResponse>[1]): Header[] {
+  try {
+    return checkHeaderList(headers);
+  } catch (err) {
+    if (isPorticoError(err)) throw err;
+    // Reading the list threw (a revoked proxy, a getter that throws): it is no list of pairs.
+    throw badHeader('SYNC-HDR-1', 'headers could not be read as [name, value] pairs', headers);
+  }
+}
+
+function checkHeaderList(headers: Parameters<StartResponse>[1]): Header[] {
   if (!Array.isArray(headers))
     throw badHeader('SYNC-HDR-1', 'headers is not an array of [name, value] pairs', headers);
   const out: Header[] = new Array(headers.length);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isPorticoError } from '../errors.js';
 import { isHeaderName } from '../headers.js';
 import type { Report } from './violation.js';
 
@@ -74,6 +75,17 @@ function nonLatin1At(value: string): number {
  * @returns whether every header is valid, and the Content-Length when it declares one valid value
  */
 export function checkHeaders(headers: unknown, report: Report): { valid: boolean; contentLength?: number } {
+  try {
+    return checkHeaderList(headers, report);
+  } catch (err) {
+    if (isPorticoError(err)) throw err;
+    // Reading the list threw (a revoked proxy, a getter that throws): it is no list of pairs.
+    report('SYNC-HDR-1', 'app', 'headers could not be read as [name, value] pairs', headers);
+    return { valid: false };
+  }
+}
+
+function checkHeaderList(headers: unknown, report: Report): { valid: boolean; contentLength?: number } {
   if (!Array.isArray(headers)) {
     report('SYNC-HDR-1', 'app', 'headers is not an array of [name, value] pairs', headers);
     return { valid: false };
