@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { garbageCase, garbageHarness, type Outcome } from '../../../packages/server/test/garbage-harness.js';
+import { within } from '../../../packages/server/test/within.js';
 import { FastCGIClient } from '../src/client.js';
 import { type FastCGIServer, serve } from '../src/index.js';
 import { paramsOf } from './helpers.js';
@@ -42,23 +43,10 @@ async function connection(): Promise<FastCGIClient> {
   return client;
 }
 
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what}: no FCGI_END_REQUEST and no close within ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 async function request(method: keyof typeof REQUESTS): Promise<Outcome> {
   const conn = await connection();
   try {
-    const res = await within(5000, conn.request({ ...REQUESTS[method], keepConn: true }), 'garbage request');
+    const res = await within(conn.request({ ...REQUESTS[method], keepConn: true }), 5000, 'garbage request');
     expect(res.protocolStatus).toBe(0);
     return { kind: 'response', status: res.status };
   } catch (err) {
@@ -70,7 +58,7 @@ async function request(method: keyof typeof REQUESTS): Promise<Outcome> {
 async function stillServes(): Promise<void> {
   // The same connection when the adapter kept it (FCGI_KEEP_CONN), else a new one.
   const conn = await connection();
-  const res = await within(5000, conn.request({ ...REQUESTS.get, keepConn: true }), 'plain request');
+  const res = await within(conn.request({ ...REQUESTS.get, keepConn: true }), 5000, 'plain request');
   expect([res.status, res.body.toString()]).toEqual([200, 'alive']);
 }
 

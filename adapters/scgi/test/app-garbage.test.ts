@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { garbageCase, garbageHarness, type Outcome } from '../../../packages/server/test/garbage-harness.js';
+import { within } from '../../../packages/server/test/within.js';
 import { scgiRequest } from '../src/client.js';
 import { type SCGIServer, serve } from '../src/index.js';
 import { headersOf } from './helpers.js';
@@ -26,22 +27,9 @@ const REQUESTS = {
   post: { headers: headersOf('POST', '/garbage'), body: Buffer.from('hello') },
 };
 
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what}: the connection was not closed within ${ms} ms`)),
-        ms,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 async function request(method: keyof typeof REQUESTS): Promise<Outcome> {
   try {
-    const res = await within(5000, scgiRequest({ port }, REQUESTS[method]), 'garbage request');
+    const res = await within(scgiRequest({ port }, REQUESTS[method]), 5000, 'garbage request');
     return res.raw.length === 0 ? { kind: 'closed', bytes: 0 } : { kind: 'response', status: res.status };
   } catch (err) {
     if (!(err instanceof Error) || !/ECONNRESET|EPIPE|closed/.test(err.message)) throw err;
@@ -50,7 +38,7 @@ async function request(method: keyof typeof REQUESTS): Promise<Outcome> {
 }
 
 async function stillServes(): Promise<void> {
-  const res = await within(5000, scgiRequest({ port }, REQUESTS.get), 'plain request');
+  const res = await within(scgiRequest({ port }, REQUESTS.get), 5000, 'plain request');
   expect([res.status, res.body.toString()]).toEqual([200, 'alive']);
 }
 

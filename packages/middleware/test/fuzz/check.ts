@@ -18,14 +18,7 @@ export function watchProcess(): { readonly errors: unknown[]; stop(): void } {
   };
 }
 
-/** Rejects with a message after `ms` unless `p` settles first. */
-export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+export { within } from '../../../server/test/within.js';
 
 /**
  * The problems with a `Set-Cookie` list: each value's `name=value` pair must read back, through
