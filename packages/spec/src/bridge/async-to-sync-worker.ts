@@ -140,7 +140,7 @@ function startLifespan() {
     else if (type === 'lifespan.startup.failed') onStartup(String(event.message || 'lifespan startup failed'));
     else if (type === 'lifespan.shutdown.complete') onShutdown(null);
     else if (type === 'lifespan.shutdown.failed') onShutdown(String(event.message || 'lifespan shutdown failed'));
-    else throw porticoError('ERR_SPEC_VIOLATION', 'unexpected event in a lifespan scope: ' + String(type));
+    else throw porticoError('ERR_SPEC_VIOLATION', 'unexpected event in a lifespan scope: ' + text(type));
   };
   Promise.resolve()
     .then(() => app({ type: 'lifespan', spec: SPEC, state }, receive, send))
@@ -178,7 +178,14 @@ class Call {
     this.waiters = [];
     this.acks = [];
     this.receive = () => this.onReceive();
-    this.send = (event) => this.onSend(event);
+    // send() always returns a promise: an event whose fields throw when read is a rejection too.
+    this.send = (event) => {
+      try {
+        return this.onSend(event);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
   }
 
   onReceive() {
@@ -213,8 +220,17 @@ class Call {
     const type = event !== null && typeof event === 'object' ? event.type : undefined;
     if (type === 'http.response.start') {
       if (this.started) return Promise.reject(porticoError('ERR_SPEC_VIOLATION', 'http.response.start sent twice'));
+      const status = event.status;
+      if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+        return Promise.reject(porticoError('ERR_SPEC_VIOLATION', 'http.response.start status must be an integer 200..599 (ASYNC-HTTP-6): a 1xx is no final response'));
+      }
+      const given = event.headers === undefined ? [] : event.headers;
+      if (!Array.isArray(given) || !given.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && typeof h[1] === 'string')) {
+        return Promise.reject(porticoError('ERR_SPEC_VIOLATION', 'http.response.start headers must be [name, value] pairs of strings (ASYNC-HDR-1)'));
+      }
       this.started = true;
-      post({ t: 'start', id: this.id, status: event.status, headers: event.headers === undefined ? [] : event.headers });
+      // Plain copies: only strings cross to the caller's thread.
+      post({ t: 'start', id: this.id, status, headers: given.map((h) => [h[0], h[1]]) });
       return Promise.resolve();
     }
     if (type === 'http.response.body') {
@@ -234,7 +250,7 @@ class Call {
       }
       return new Promise((resolve, reject) => this.acks.push({ resolve, reject }));
     }
-    return Promise.reject(porticoError('ERR_SPEC_VIOLATION', 'event not supported under asyncToSync (no extensions are offered): ' + String(type)));
+    return Promise.reject(porticoError('ERR_SPEC_VIOLATION', 'event not supported under asyncToSync (no extensions are offered): ' + text(type)));
   }
 
   acked() {
