@@ -137,9 +137,9 @@ function startLifespan() {
   const send = async (event) => {
     const type = event !== null && typeof event === 'object' ? event.type : undefined;
     if (type === 'lifespan.startup.complete') onStartup(null);
-    else if (type === 'lifespan.startup.failed') onStartup(String(event.message || 'lifespan startup failed'));
+    else if (type === 'lifespan.startup.failed') onStartup(text(event.message || 'lifespan startup failed'));
     else if (type === 'lifespan.shutdown.complete') onShutdown(null);
-    else if (type === 'lifespan.shutdown.failed') onShutdown(String(event.message || 'lifespan shutdown failed'));
+    else if (type === 'lifespan.shutdown.failed') onShutdown(text(event.message || 'lifespan shutdown failed'));
     else throw porticoError('ERR_SPEC_VIOLATION', 'unexpected event in a lifespan scope: ' + text(type));
   };
   Promise.resolve()
