@@ -31,7 +31,7 @@ export interface SessionHooks<L> {
     scope: HTTPScope | { type: 'websocket'; headers: HTTPScope['headers']; scheme: string },
   ): Promise<Omit<SessionInit, 'now' | 'ids'> & { extra: L }>;
   /** Saves the session; returns the `Set-Cookie` values to add. Throws a PorticoError to fail closed. */
-  commit(scheme: string, control: SessionControl, id: string | undefined, extra: L): Promise<string[]>;
+  commit(scheme: string, control: SessionControl, id: () => string | undefined, extra: L): Promise<string[]>;
 }
 
 /** Sends the 500 of a failed session (no body for HEAD). */
@@ -79,7 +79,7 @@ export async function runSession<L>(
     control.lock();
     let cookies: string[];
     try {
-      cookies = await hooks.commit(scope.scheme, control, session.id, loaded.extra);
+      cookies = await hooks.commit(scope.scheme, control, () => session.id, loaded.extra);
     } catch (error) {
       failure = asPorticoError(error);
       await sendFailure(method, send);

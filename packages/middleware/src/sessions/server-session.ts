@@ -113,20 +113,23 @@ export function session(options: SessionOptions = {}): (app: App) => AsyncApp {
             },
           };
         },
-        async commit(scheme, control, id, extra) {
+        async commit(scheme, control, idOf, extra) {
           const now = o.now();
           for (const old of control.obsoleteIds) await guarded('destroy', () => store.destroy(old));
           const cookies: string[] = [];
           if (control.destroyed || control.empty()) {
-            if (extra.loadedId !== undefined && extra.loadedId === id && control.changed) {
-              await guarded('destroy', () => store.destroy(id));
+            if (extra.loadedId !== undefined && control.changed) {
+              const id = idOf();
+              if (extra.loadedId === id) await guarded('destroy', () => store.destroy(id));
             }
             if (extra.hadCookie && (control.destroyed || control.changed))
               cookies.push(clearSessionCookie(o, scheme));
             return cookies;
           }
           const due = refreshDue(o, extra.seenAt, now);
-          if ((!control.changed && !due) || id === undefined) return cookies;
+          if (!control.changed && !due) return cookies;
+          const id = idOf();
+          if (id === undefined) return cookies;
           // A concurrent request may have destroyed or regenerated this session since it was
           // loaded: writing it back would bring the ended id back to life. Check it is still there
           // (this narrows the race to the time between the check and the write; stores have no

@@ -140,7 +140,8 @@ export function createSession(init: SessionInit): { session: Session; control: S
   if (init.data !== undefined) {
     for (const key of Object.keys(init.data)) values.set(key, JSON.stringify(init.data[key]));
   }
-  let id = init.ids ? (init.id ?? mintSessionId()) : undefined;
+  // Minted when first read: a request that never saves its session costs no random bytes.
+  let id = init.ids ? init.id : undefined;
   let isNew = init.data === undefined;
   let changed = false;
   let destroyed = false;
@@ -155,7 +156,7 @@ export function createSession(init: SessionInit): { session: Session; control: S
   };
   const restart = (): void => {
     if (id !== undefined && id === loadedId && !obsoleteIds.includes(id)) obsoleteIds.push(id);
-    if (init.ids) id = mintSessionId();
+    if (init.ids) id = undefined;
     isNew = true;
     issuedAt = init.now();
   };
@@ -185,6 +186,7 @@ export function createSession(init: SessionInit): { session: Session; control: S
       values.clear();
     },
     get id() {
+      if (id === undefined && init.ids) id = mintSessionId();
       return id;
     },
     get isNew() {

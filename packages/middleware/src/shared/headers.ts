@@ -8,9 +8,21 @@
 
 import type { Header, HeaderList } from '@portico/spec';
 
+/**
+ * Whether field name `n` (any case) is `name` (lowercase). The length is compared first, so most
+ * names are told apart without lowercasing (this runs for every header of every request).
+ */
+function isNamed(n: string, name: string): boolean {
+  return n.length === name.length && (n === name || n.toLowerCase() === name);
+}
+
 /** The value of the first field line named `name` (lowercase) in `headers`, or `undefined`. */
 export function firstHeader(headers: HeaderList | undefined, name: string): string | undefined {
-  for (const [n, v] of headers ?? []) if (n.toLowerCase() === name) return v;
+  if (headers === undefined) return undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as Header;
+    if (isNamed(h[0], name)) return h[1];
+  }
   return undefined;
 }
 
@@ -19,7 +31,11 @@ export function firstHeader(headers: HeaderList | undefined, name: string): stri
  */
 export function headerValues(headers: HeaderList | undefined, name: string): string[] {
   const out: string[] = [];
-  for (const [n, v] of headers ?? []) if (n.toLowerCase() === name) out.push(v);
+  if (headers === undefined) return out;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as Header;
+    if (isNamed(h[0], name)) out.push(h[1]);
+  }
   return out;
 }
 
@@ -28,8 +44,13 @@ export function headerValues(headers: HeaderList | undefined, name: string): str
  * 5.3), or `undefined` when absent.
  */
 export function headerValue(headers: HeaderList | undefined, name: string): string | undefined {
-  const values = headerValues(headers, name);
-  return values.length === 0 ? undefined : values.join(', ');
+  if (headers === undefined) return undefined;
+  let value: string | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as Header;
+    if (isNamed(h[0], name)) value = value === undefined ? h[1] : `${value}, ${h[1]}`;
+  }
+  return value;
 }
 
 /** `headers` without the fields named in `names` (lowercase). */
@@ -58,6 +79,8 @@ export function listMembers(value: string | undefined): string[] {
  */
 export function withVary(headers: HeaderList | undefined, names: readonly string[]): Header[] {
   const list = headers ?? [];
+  // The common case: no Vary yet.
+  if (firstHeader(list, 'vary') === undefined) return [...list, ['vary', names.join(', ')]];
   const members = listMembers(headerValue(list, 'vary'));
   if (members.includes('*')) return [...list];
   const lower = new Set(members.map((m) => m.toLowerCase()));

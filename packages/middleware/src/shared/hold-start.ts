@@ -25,19 +25,23 @@ export interface DisconnectWatch {
   readonly gone: boolean;
 }
 
+/** A class rather than an object literal with a getter: made once per request, on the hot path. */
+class Watch implements DisconnectWatch {
+  gone = false;
+  readonly receive: Receive;
+
+  constructor(inner: Receive) {
+    this.receive = () =>
+      inner().then((event) => {
+        if (event.type === 'http.disconnect') this.gone = true;
+        return event;
+      });
+  }
+}
+
 /** Wraps `receive` to remember an `http.disconnect` (see {@link clientGone}). */
 export function watchDisconnect(receive: Receive): DisconnectWatch {
-  let gone = false;
-  return {
-    async receive() {
-      const event = await receive();
-      if (event.type === 'http.disconnect') gone = true;
-      return event;
-    },
-    get gone() {
-      return gone;
-    },
-  };
+  return new Watch(receive);
 }
 
 /**
