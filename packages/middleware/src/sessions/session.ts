@@ -133,120 +133,153 @@ export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = 
   seen.delete(value);
 }
 
+/**
+ * One request's session and the middleware's control of it, as a class: made for every request, so
+ * its methods live on the prototype instead of being closures made per request.
+ */
+class RequestSession implements Session, SessionControl {
+  // Each value kept as its JSON text: `get` returns a copy, changes are detected by comparison.
+  readonly #values = new Map<string, string>();
+  readonly #init: SessionInit;
+  readonly #loadedId: string | undefined;
+  // Minted when first read: a request that never saves its session costs no random bytes.
+  #id: string | undefined;
+  #isNew: boolean;
+  #changed = false;
+  #destroyed = false;
+  #locked = false;
+  #issuedAt: number;
+  readonly obsoleteIds: string[] = [];
+
+  constructor(init: SessionInit) {
+    this.#init = init;
+    if (init.data !== undefined) {
+      for (const key of Object.keys(init.data)) this.#values.set(key, JSON.stringify(init.data[key]));
+    }
+    this.#id = init.ids ? init.id : undefined;
+    this.#loadedId = this.#id;
+    this.#isNew = init.data === undefined;
+    this.#issuedAt = init.issuedAt;
+  }
+
+  #check(what: string): void {
+    if (this.#locked)
+      throw new PorticoError('ERR_MIDDLEWARE_MISUSE', `session.${what}() after http.response.start`);
+  }
+
+  #restart(): void {
+    const id = this.#id;
+    if (id !== undefined && id === this.#loadedId && !this.obsoleteIds.includes(id))
+      this.obsoleteIds.push(id);
+    if (this.#init.ids) this.#id = undefined;
+    this.#isNew = true;
+    this.#issuedAt = this.#init.now();
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    const text = this.#values.get(key);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  set(key: string, value: unknown): void {
+    this.#check('set');
+    if (typeof key !== 'string') throw invalidValue('key', 'not a string', key);
+    assertJsonValue(value, JSON.stringify(key));
+    const text = JSON.stringify(value);
+    if (this.#values.get(key) === text) return;
+    this.#values.set(key, text);
+    this.#changed = true;
+    this.#destroyed = false;
+  }
+
+  delete(key: string): void {
+    this.#check('delete');
+    if (this.#values.delete(key)) this.#changed = true;
+  }
+
+  clear(): void {
+    this.#check('clear');
+    if (this.#values.size > 0) this.#changed = true;
+    this.#values.clear();
+  }
+
+  get id(): string | undefined {
+    if (this.#id === undefined && this.#init.ids) this.#id = mintSessionId();
+    return this.#id;
+  }
+
+  get isNew(): boolean {
+    return this.#isNew;
+  }
+
+  regenerate(): Promise<void> {
+    try {
+      this.#check('regenerate');
+      this.#restart();
+      this.#values.delete(CSRF_TOKEN_KEY);
+      this.#changed = true;
+      this.#destroyed = false;
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  destroy(): Promise<void> {
+    try {
+      this.#check('destroy');
+      this.#restart();
+      this.#values.clear();
+      this.#changed = false;
+      this.#destroyed = true;
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [key, text] of this.#values) {
+      Object.defineProperty(out, key, {
+        value: JSON.parse(text),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  get issuedAt(): number {
+    return this.#issuedAt;
+  }
+
+  data(): Record<string, unknown> {
+    return this.toJSON();
+  }
+
+  empty(): boolean {
+    return this.#values.size === 0;
+  }
+
+  lock(): void {
+    this.#locked = true;
+  }
+}
+
 /** Makes the {@link Session} of one request and its control for the middleware. @internal */
 export function createSession(init: SessionInit): { session: Session; control: SessionControl } {
-  // Each value kept as its JSON text: `get` returns a copy, changes are detected by comparison.
-  const values = new Map<string, string>();
-  if (init.data !== undefined) {
-    for (const key of Object.keys(init.data)) values.set(key, JSON.stringify(init.data[key]));
-  }
-  // Minted when first read: a request that never saves its session costs no random bytes.
-  let id = init.ids ? init.id : undefined;
-  let isNew = init.data === undefined;
-  let changed = false;
-  let destroyed = false;
-  let locked = false;
-  let issuedAt = init.issuedAt;
-  const obsoleteIds: string[] = [];
-  const loadedId = init.ids ? init.id : undefined;
-
-  const check = (what: string): void => {
-    if (locked)
-      throw new PorticoError('ERR_MIDDLEWARE_MISUSE', `session.${what}() after http.response.start`);
-  };
-  const restart = (): void => {
-    if (id !== undefined && id === loadedId && !obsoleteIds.includes(id)) obsoleteIds.push(id);
-    if (init.ids) id = undefined;
-    isNew = true;
-    issuedAt = init.now();
-  };
-
-  const session: Session = {
-    get<T = unknown>(key: string): T | undefined {
-      const text = values.get(key);
-      return text === undefined ? undefined : (JSON.parse(text) as T);
-    },
-    set(key, value) {
-      check('set');
-      if (typeof key !== 'string') throw invalidValue('key', 'not a string', key);
-      assertJsonValue(value, JSON.stringify(key));
-      const text = JSON.stringify(value);
-      if (values.get(key) === text) return;
-      values.set(key, text);
-      changed = true;
-      destroyed = false;
-    },
-    delete(key) {
-      check('delete');
-      if (values.delete(key)) changed = true;
-    },
-    clear() {
-      check('clear');
-      if (values.size > 0) changed = true;
-      values.clear();
-    },
-    get id() {
-      if (id === undefined && init.ids) id = mintSessionId();
-      return id;
-    },
-    get isNew() {
-      return isNew;
-    },
-    regenerate() {
-      try {
-        check('regenerate');
-        restart();
-        values.delete(CSRF_TOKEN_KEY);
-        changed = true;
-        destroyed = false;
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    destroy() {
-      try {
-        check('destroy');
-        restart();
-        values.clear();
-        changed = false;
-        destroyed = true;
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    toJSON() {
-      const out: Record<string, unknown> = Object.create(null);
-      for (const [key, text] of values) {
-        Object.defineProperty(out, key, {
-          value: JSON.parse(text),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      }
-      return out;
-    },
-  };
-  const control: SessionControl = {
-    get changed() {
-      return changed;
-    },
-    get destroyed() {
-      return destroyed;
-    },
-    obsoleteIds,
-    get issuedAt() {
-      return issuedAt;
-    },
-    data: () => session.toJSON(),
-    empty: () => values.size === 0,
-    lock: () => {
-      locked = true;
-    },
-  };
-  return { session, control };
+  const session = new RequestSession(init);
+  return { session, control: session };
 }
 
 /**
