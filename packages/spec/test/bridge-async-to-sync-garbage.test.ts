@@ -7,9 +7,9 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { asyncToSync } from '../src/bridge/async-to-sync.js';
-import { MemoryInput } from '../src/bridge/input.js';
 import type { Environ, ResponseBody } from '../src/sync-types.js';
 import { STEP_NAMES } from './fixtures/garbage-async-app.mjs';
+import { makeEnviron } from './helpers/validator-sync-server.js';
 
 const fixture = new URL('./fixtures/garbage-async-app.mjs', import.meta.url);
 const app = asyncToSync({ module: fixture }, { timeout: 5000 });
@@ -25,25 +25,12 @@ afterAll(() => {
 });
 
 function environ(path: string, steps: readonly string[] = []): Environ {
-  return {
-    REQUEST_METHOD: 'GET',
-    SCRIPT_NAME: '',
+  return makeEnviron({
     PATH_INFO: path,
     QUERY_STRING: '',
-    SERVER_NAME: 'localhost',
-    SERVER_PORT: '8000',
-    SERVER_PROTOCOL: 'HTTP/1.1',
+    REQUEST_URI: path,
     HTTP_X_STEPS: JSON.stringify(steps),
-    'portico.version': [1, 0],
-    'portico.url_scheme': 'http',
-    'portico.input': new MemoryInput(new Uint8Array(0)),
-    'portico.errors': { write() {}, writelines() {}, flush() {} },
-    'portico.multithread': false,
-    'portico.multiprocess': false,
-    'portico.run_once': false,
-    'portico.input_terminated': true,
-    'portico.state': {},
-  } as Environ;
+  });
 }
 
 /** Calls the bridged app and drains its body; what came out: a status, or the Error thrown. */
