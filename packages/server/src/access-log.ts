@@ -40,6 +40,19 @@ function pad2(n: number): string {
  * Apache's `%t`: `[10/Oct/2000:13:55:36 -0700]`, in the process's local time zone (like httpd).
  */
 export function formatLogTime(time: Date): string {
+  // One line per request, and many requests per second: the text is made once per second (the
+  // timezone offset cannot change within one second of local time).
+  const second = Math.floor(time.getTime() / 1000);
+  if (second === lastSecond) return lastText;
+  lastText = formatTime(time);
+  lastSecond = second;
+  return lastText;
+}
+
+let lastSecond = Number.NaN;
+let lastText = '';
+
+function formatTime(time: Date): string {
   const offset = -time.getTimezoneOffset();
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
