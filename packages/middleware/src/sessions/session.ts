@@ -137,7 +137,7 @@ export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = 
  * One request's session and the middleware's control of it, as a class: made for every request, so
  * its methods live on the prototype instead of being closures made per request.
  */
-class RequestSession implements Session, SessionControl {
+class RequestSession implements Session {
   // Each value kept as its JSON text: `get` returns a copy, changes are detected by comparison.
   readonly #values = new Map<string, string>();
   readonly #init: SessionInit;
@@ -149,7 +149,7 @@ class RequestSession implements Session, SessionControl {
   #destroyed = false;
   #locked = false;
   #issuedAt: number;
-  readonly obsoleteIds: string[] = [];
+  readonly #obsoleteIds: string[] = [];
 
   constructor(init: SessionInit) {
     this.#init = init;
@@ -169,8 +169,8 @@ class RequestSession implements Session, SessionControl {
 
   #restart(): void {
     const id = this.#id;
-    if (id !== undefined && id === this.#loadedId && !this.obsoleteIds.includes(id))
-      this.obsoleteIds.push(id);
+    if (id !== undefined && id === this.#loadedId && !this.#obsoleteIds.includes(id))
+      this.#obsoleteIds.push(id);
     if (this.#init.ids) this.#id = undefined;
     this.#isNew = true;
     this.#issuedAt = this.#init.now();
@@ -251,35 +251,44 @@ class RequestSession implements Session, SessionControl {
     return out;
   }
 
-  get changed(): boolean {
-    return this.#changed;
-  }
-
-  get destroyed(): boolean {
-    return this.#destroyed;
-  }
-
-  get issuedAt(): number {
-    return this.#issuedAt;
-  }
-
-  data(): Record<string, unknown> {
-    return this.toJSON();
-  }
-
-  empty(): boolean {
-    return this.#values.size === 0;
-  }
-
-  lock(): void {
-    this.#locked = true;
-  }
+  /**
+   * The middleware's view of a session (its changes, its ids to delete, locking), kept off the
+   * object apps get. A class declared here, once, so it can read the private fields.
+   */
+  static readonly Control: new (session: RequestSession) => SessionControl = (() =>
+    class Control implements SessionControl {
+      readonly #session: RequestSession;
+      constructor(session: RequestSession) {
+        this.#session = session;
+      }
+      get changed(): boolean {
+        return this.#session.#changed;
+      }
+      get destroyed(): boolean {
+        return this.#session.#destroyed;
+      }
+      get obsoleteIds(): readonly string[] {
+        return this.#session.#obsoleteIds;
+      }
+      get issuedAt(): number {
+        return this.#session.#issuedAt;
+      }
+      data(): Record<string, unknown> {
+        return this.#session.toJSON();
+      }
+      empty(): boolean {
+        return this.#session.#values.size === 0;
+      }
+      lock(): void {
+        this.#session.#locked = true;
+      }
+    })();
 }
 
 /** Makes the {@link Session} of one request and its control for the middleware. @internal */
 export function createSession(init: SessionInit): { session: Session; control: SessionControl } {
   const session = new RequestSession(init);
-  return { session, control: session };
+  return { session, control: new RequestSession.Control(session) };
 }
 
 /**
