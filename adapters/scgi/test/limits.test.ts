@@ -26,7 +26,6 @@ import {
 } from './helpers.js';
 
 const running = serveForFile(() => start(testApp), { checkViolations: true });
-const _address = () => ({ port: running.port });
 
 const get = getFrom(running);
 

@@ -68,10 +68,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-function messageOf(err: unknown): string {
-  return thrownMessage(err);
-}
-
 /** Drives one lifespan scope; see {@link startLifespan}. */
 class LifespanRunner implements Lifespan {
   readonly state: State = {};
@@ -169,7 +165,7 @@ class LifespanRunner implements Lifespan {
                   side: 'app',
                   rule: 'SRV-LIFE-2',
                 })
-              : new PorticoError('ERR_LIFESPAN', messageOf(err), {
+              : new PorticoError('ERR_LIFESPAN', thrownMessage(err), {
                   cause: err,
                   side: 'app',
                   expose: true,
@@ -181,7 +177,7 @@ class LifespanRunner implements Lifespan {
           // completed does not support lifespan; go on without it.
           this.logger.debug('lifespan not supported by the app; continuing without it', {
             rule: 'SRV-LIFE-3',
-            reason: err === null ? 'returned before lifespan.startup.complete' : messageOf(err),
+            reason: err === null ? 'returned before lifespan.startup.complete' : thrownMessage(err),
           });
           this.startup.resolve();
         }
@@ -194,7 +190,9 @@ class LifespanRunner implements Lifespan {
         this.phase = 'done';
         if (err === null) this.stopped.resolve();
         else
-          this.stopped.reject(new PorticoError('ERR_LIFESPAN', messageOf(err), { cause: err, side: 'app' }));
+          this.stopped.reject(
+            new PorticoError('ERR_LIFESPAN', thrownMessage(err), { cause: err, side: 'app' }),
+          );
         return;
       case 'done':
         if (err !== null) this.logger.error('lifespan app raised after lifespan ended', { error: err });

@@ -15,10 +15,6 @@ function lifespanError(message: string, cause?: unknown): PorticoError {
   return new Err('ERR_LIFESPAN', message, cause === undefined ? {} : { cause });
 }
 
-function messageOf(err: unknown): string {
-  return thrownMessage(err);
-}
-
 /**
  * The lifespan of one client: `startup()` calls the app with a `lifespan` scope and sends
  * `lifespan.startup`; `shutdown()` sends `lifespan.shutdown`. A sync app has no lifespan: both
@@ -152,13 +148,13 @@ export class Lifespan {
         v ??
           (err === undefined
             ? lifespanError('lifespan startup failed: the app returned before lifespan.startup.complete')
-            : lifespanError(`lifespan startup failed: ${messageOf(err)}`, err)),
+            : lifespanError(`lifespan startup failed: ${thrownMessage(err)}`, err)),
       );
     }
     // After startup: a shutdown not yet asked for, or asked and not answered, ends with the app.
     if (v !== undefined) this.shutdownDone.reject(v);
     else if (err !== undefined)
-      this.shutdownDone.reject(lifespanError(`lifespan shutdown failed: ${messageOf(err)}`, err));
+      this.shutdownDone.reject(lifespanError(`lifespan shutdown failed: ${thrownMessage(err)}`, err));
     else if (this.step === 2) {
       this.shutdownDone.reject(
         lifespanError('lifespan shutdown failed: the app returned before lifespan.shutdown.complete'),
