@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../server/test/memory-logger.js';
 import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
-import { setCookieProblems, watchProcess, within } from './check.js';
+import { responseProblems, watchProcess, within } from './check.js';
 import { buildStack } from './stack.js';
 
 const stack = buildStack();
@@ -102,20 +102,20 @@ async function problemsOf(req: FuzzRequest): Promise<string[] | null> {
     5000,
     'the app settling',
   );
-  const out: string[] = [];
-  if (res.status < 100 || res.status > 599) out.push(`status ${res.status}`);
-  if (res.status >= 500) out.push(`status ${res.status}: ${res.body.toString('latin1').slice(0, 200)}`);
-  for (const v of stack.violations.slice(violations)) out.push(`violation: ${v.message}`);
-  if (stack.log.length - lines !== 1) out.push(`${stack.log.length - lines} access log lines`);
+  const raw = res.headers['set-cookie'] ?? [];
+  const out = responseProblems({
+    status: res.status,
+    body: () => res.body.toString('latin1'),
+    violations: stack.violations.slice(violations),
+    logLines: stack.log.length - lines,
+    setCookie: Array.isArray(raw) ? raw : [raw],
+    processErrors: watch.errors,
+  });
   if (rec.method === 'HEAD' && (rec.bodyBytes !== 0 || res.body.length !== 0))
     out.push('HEAD response with a body');
   if (res.status === 304 && res.body.length !== 0) out.push('304 with a body');
-  const raw = res.headers['set-cookie'] ?? [];
-  const setCookie = Array.isArray(raw) ? raw : [raw];
-  out.push(...setCookieProblems(setCookie));
   for (const r of logger.records.filter((r) => r.level === 'error').slice(errorsLogged))
     out.push(`server logged: ${r.message}`);
-  if (watch.errors.length > 0) out.push(`process: ${watch.errors.map(String).join('; ')}`);
   stack.recorded.delete(id);
   return out;
 }

@@ -7,7 +7,7 @@ import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
-import { setCookieProblems, watchProcess, within } from './check.js';
+import { responseProblems, watchProcess, within } from './check.js';
 import { buildStack } from './stack.js';
 
 const stack = buildStack();
@@ -66,17 +66,18 @@ async function problemsOf(req: FuzzRequest, alone = true): Promise<string[] | nu
     return [`request failed: ${String(err)}`];
   }
   const rec = stack.recorded.get(id);
-  const out: string[] = [];
   if (rec === undefined) return ['the stack never saw the request'];
-  if (res.status < 100 || res.status > 599) out.push(`status ${res.status}`);
-  if (res.status >= 500) out.push(`status ${res.status}: ${res.text().slice(0, 200)}`);
-  for (const v of stack.violations.slice(violations)) out.push(`violation: ${v.message}`);
-  if (alone && stack.log.length - lines !== 1) out.push(`${stack.log.length - lines} access log lines`);
+  const out = responseProblems({
+    status: res.status,
+    body: () => res.text(),
+    violations: stack.violations.slice(violations),
+    logLines: alone ? stack.log.length - lines : undefined,
+    setCookie: res.headerAll('set-cookie'),
+    processErrors: watch.errors,
+  });
   if (rec.method === 'HEAD' && rec.bodyBytes !== 0)
     out.push(`HEAD response with ${rec.bodyBytes} body bytes`);
   if (rec.status === 304 && rec.bodyBytes !== 0) out.push(`304 with ${rec.bodyBytes} body bytes`);
-  out.push(...setCookieProblems(res.headerAll('set-cookie')));
-  if (watch.errors.length > 0) out.push(`process: ${watch.errors.map(String).join('; ')}`);
   stack.recorded.delete(id);
   return out;
 }
