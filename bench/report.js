@@ -12,18 +12,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
  */
 
 /**
- * The table's rows as cells; ratios are to the `node` row (bare node:http).
+ * The table's rows as cells; ratios are to the `node` row (bare node:http), or those of `ratios`.
  * @param {Row[]} rows
+ * @param {Map<string, { rps: number, p99: number }> | null} [ratios]  ratios by server name to use
+ *   instead of dividing the rows' figures
  * @returns {{ header: string[], cells: string[][], verdicts: string[] }}
  */
-export function tableCells(rows) {
+export function tableCells(rows, ratios = null) {
   const base = rows.find((r) => r.spec.name === 'node')?.result ?? null;
   const header = ['server', 'req/s', 'vs node:http', 'p50', 'p99', 'p99 vs node:http', 'errors', 'target'];
   /** @type {string[]} */
   const verdicts = [];
   const cells = rows.map(({ spec, result }) => {
-    const rps = base === null ? null : result.requestsPerSec / base.requestsPerSec;
-    const p99 = base === null ? null : result.p99Ms / base.p99Ms;
+    const given = ratios?.get(spec.name);
+    const rps = given?.rps ?? (base === null ? null : result.requestsPerSec / base.requestsPerSec);
+    const p99 = given?.p99 ?? (base === null ? null : result.p99Ms / base.p99Ms);
     let target = '';
     if (spec.target !== null && rps !== null && p99 !== null) {
       const rpsOk = rps >= spec.target.rps;

@@ -51,30 +51,33 @@ async function main() {
 
   /** @type {Map<string, import('./wrk.js').WrkResult[]>} */
   const results = new Map(selected.map((s) => [s.name, []]));
-  // Every server is started once and stays up (idle) while the others are measured; each gets its
-  // warm-up run right before its first measured run, and the rounds interleave the servers, so a
-  // burst of background load hits one run of one server rather than all runs of it.
-  /** @type {import('./servers.js').RunningServer[]} */
-  const running = [];
-  try {
-    for (const spec of selected) running.push(await startServer(spec, pin ? 0 : null));
-    for (let round = 1; round <= rounds; round++) {
-      for (const [i, spec] of selected.entries()) {
-        const common = { url: running[i]?.url ?? '', threads, connections, cpu: pin ? 1 : null };
-        if (round === 1) await runWrk({ ...common, duration: warmup });
+  // Every measured run gets a server process of its own, started for it, warmed up and stopped
+  // after: on a shared VM one process of a server can run 10-20% slower than another of the same
+  // server for its whole life (where its memory landed), so a process per run samples that too.
+  // The rounds interleave the servers, each round starting one server later than the one before.
+  for (let round = 1; round <= rounds; round++) {
+    for (let k = 0; k < selected.length; k++) {
+      const spec = selected[(k + round - 1) % selected.length];
+      if (spec === undefined) continue;
+      const server = await startServer(spec, pin ? 0 : null);
+      try {
+        const common = { url: server.url, threads, connections, cpu: pin ? 1 : null };
+        await runWrk({ ...common, duration: warmup });
         const result = await runWrk({ ...common, duration });
         results.get(spec.name)?.push(result);
         const r = `${Math.round(result.requestsPerSec)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`;
         process.stdout.write(`  [${round}/${rounds}] ${spec.label}: ${r}\n`);
+      } finally {
+        await server.stop();
       }
     }
-  } finally {
-    await Promise.all(running.map((server) => server.stop()));
   }
 
   const choose = pick === 'best' ? best : median;
   const rows = selected.map((spec) => ({ spec, result: choose(results.get(spec.name) ?? []) }));
-  const { header, cells, verdicts } = tableCells(rows);
+  // With the median, each ratio is the median of the rounds' own ratios: the machine's speed drifts
+  // between rounds (by 10% and more on a shared VM), and a round's servers run within seconds.
+  const { header, cells, verdicts } = tableCells(rows, pick === 'median' ? roundRatios(results) : null);
   process.stdout.write(`\n${textTable(header, cells)}\n${verdicts.map((v) => `\n${v}`).join('')}\n`);
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -82,7 +85,7 @@ async function main() {
 
 - date: ${new Date().toISOString()}
 - command: \`${commandLine('bench')}\`
-- load: \`${settings}\`${rounds > 1 ? `, ${pick === 'best' ? 'best' : 'median'} of ${rounds} rounds` : ''}
+- load: \`${settings}\`${rounds > 1 ? `, ${pick === 'best' ? 'best' : 'median'} of ${rounds} rounds` : ''}${rounds > 1 && pick === 'median' ? ' (ratios: the median of the per-round ratios)' : ''}
 - machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${wrk}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1' : 'not pinned'}
 - servers: NODE_ENV=production, no access log, one process each
 
@@ -92,4 +95,28 @@ Targets: Portico async >= 0.95x and sync >= 0.90x the req/s of bare node:http, p
 ${verdicts.map((v) => `- ${v}`).join('\n')}
 `;
   writeResults('http-hello.md', md);
+}
+
+/**
+ * The median over rounds of each server's req/s and p99 ratio to bare node:http in the same round.
+ * @param {Map<string, import('./wrk.js').WrkResult[]>} results  runs by server name, in round order
+ * @returns {Map<string, { rps: number, p99: number }> | null}  `null` without a `node` row
+ */
+function roundRatios(results) {
+  const base = results.get('node');
+  if (base === undefined) return null;
+  /** @type {Map<string, { rps: number, p99: number }>} */
+  const ratios = new Map();
+  for (const [name, runs] of results) {
+    const rps = runs.map((r, i) => r.requestsPerSec / (base[i]?.requestsPerSec ?? Number.NaN));
+    const p99 = runs.map((r, i) => r.p99Ms / (base[i]?.p99Ms ?? Number.NaN));
+    ratios.set(name, { rps: middle(rps), p99: middle(p99) });
+  }
+  return ratios;
+}
+
+/** @param {number[]} values */
+function middle(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
 }

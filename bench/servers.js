@@ -19,6 +19,12 @@ import { fileURLToPath } from 'node:url';
 export const SERVERS = [
   { name: 'node', label: 'bare node:http', args: ['servers/node-http.js'], target: null },
   {
+    name: 'await',
+    label: 'bare node:http after one await',
+    args: ['servers/node-http-await.js'],
+    target: null,
+  },
+  {
     name: 'async',
     label: 'Portico async app (@portico/http)',
     args: ['servers/portico.js', 'async'],
