@@ -93,6 +93,16 @@ export class SCGIHeadParser {
           431,
         );
       }
+      // The common case: the whole netstring is in this chunk; it is parsed where it is, uncopied.
+      if (end - at > this.length) {
+        const close = at + this.length;
+        if (chunk[close] !== COMMA) throw badNetstring('netstring not ended by ","');
+        this.done = true;
+        return {
+          head: parseHeaders(chunk.subarray(at, close)),
+          rest: close + 1 < end ? chunk.subarray(close + 1) : EMPTY,
+        };
+      }
       // One byte more for the comma.
       this.block = new Uint8Array(this.length + 1);
     }

@@ -11,10 +11,8 @@
 import type { HeaderList } from '@portico/spec';
 import { REASON_PHRASES } from './reason-phrases.js';
 
-const STATUS_LINES: string[] = [];
-for (let status = 100; status < 600; status++) {
-  STATUS_LINES[status] = `Status: ${status} ${REASON_PHRASES[status] ?? 'Unknown'}\r\n`;
-}
+// `Status:` lines made on first use: a CGI program starts once per request and needs one of them.
+const STATUS_LINES = new Map<number, string>();
 
 /**
  * The head as a byte string (one character per byte): `Status: 200 OK\r\n`, each header field
@@ -22,7 +20,11 @@ for (let status = 100; status < 600; status++) {
  * Latin-1: spec/servers.md SRV-SEC-1), so the string maps to bytes one to one.
  */
 export function cgiResponseHead(status: number, headers: HeaderList): string {
-  let head = STATUS_LINES[status] ?? `Status: ${status} Unknown\r\n`;
+  let head = STATUS_LINES.get(status);
+  if (head === undefined) {
+    head = `Status: ${status} ${REASON_PHRASES[status] ?? 'Unknown'}\r\n`;
+    if (status >= 100 && status < 600) STATUS_LINES.set(status, head);
+  }
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]!;
     head += `${header[0]}: ${header[1]}\r\n`;
