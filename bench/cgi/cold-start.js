@@ -255,10 +255,22 @@ async function main() {
     `\nadapter's own share (runCGI script beyond node -e ''): ${ms(share)}, target < ${TARGET_MS} ms: ${share < TARGET_MS ? 'ok' : 'MISSED'}\n` +
       `portico cgi beyond node -e '': ${ms(cli)}\n`,
   );
+  process.stdout.write(`@portico/cgi/program's V8 code cache: ${codeCacheStatus()}\n`);
   if ('file' in bundle) {
     const bundled = (stats.get('bundle')?.median ?? 0) - bare;
     process.stdout.write(`runCGI bundled beyond node -e '': ${ms(bundled)}\n`);
   } else process.stdout.write(`(no bundled row: ${bundle.problem})\n`);
+}
+
+/**
+ * Whether a fresh process compiles `@portico/cgi/program` with the build's code cache (`used`), or
+ * V8 refused it (`rejected`: made by another Node), or there is none: the runCGI rows depend on it.
+ */
+function codeCacheStatus() {
+  const entry = fileURLToPath(new URL('../../adapters/cgi/dist/program-entry.js', import.meta.url));
+  const code = `const m = await import(${JSON.stringify(entry)}); console.log(m.codeCacheStatus());`;
+  const r = spawnSync(NODE, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : `unknown (${r.stderr.trim().split('\n')[0]})`;
 }
 
 if (values.help) process.stdout.write(USAGE);

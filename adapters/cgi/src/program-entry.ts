@@ -47,9 +47,10 @@ function builtin(id: string): unknown {
 
 /**
  * Compiles and runs the program script `scriptFile` (CommonJS: `exports`, `require` of node:fs and
- * node:path, `module`, and `__import` for its dynamic imports), with the V8 code cache in `cacheFile` when that file exists.
+ * node:path, `module`, and `__import` for its dynamic imports), with the V8 code cache in
+ * `cacheFile` when that file exists.
  *
- * @internal Used by this module and by the build (scripts/bundle-program.mjs); not part of the API.
+ * @internal Used by this module and by its tests; not part of the API.
  * @throws Error from `readFileSync` when `scriptFile` cannot be read, or what the script throws
  */
 export function loadScript(scriptFile: string, cacheFile: string): LoadedScript {
@@ -99,7 +100,7 @@ export const readProcessVariables: typeof Program.readProcessVariables = api.rea
  * by another Node/V8 version or other V8 flags: compiled from source, about 1.5 ms slower) or
  * `none` (no cache file).
  *
- * @internal For tests and the benchmark; not part of the API.
+ * @internal For tests and bench/cgi/cold-start.js; not part of the API.
  */
 export function codeCacheStatus(): CodeCacheStatus {
   return loaded.cache;
