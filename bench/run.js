@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { LOAD_OPTIONS, loadLine, loadSettings, names, runCli } from './options.js';
 import { commandLine, markdownTable, tableCells, textTable, writeResults } from './report.js';
 import { SERVERS, startServer } from './servers.js';
-import { best, median, runWrk, wrkVersion } from './wrk.js';
+import { best, median, middle, runWrk, wrkVersion } from './wrk.js';
 
 const USAGE = `Usage: pnpm bench [options]
 
@@ -87,7 +87,7 @@ async function main() {
 - command: \`${commandLine('bench')}\`
 - load: \`${settings}\`${rounds > 1 ? `, ${pick === 'best' ? 'best' : 'median'} of ${rounds} rounds` : ''}${rounds > 1 && pick === 'median' ? ' (ratios: the median of the per-round ratios)' : ''}
 - machine: ${cpus().length} x ${cpu}, Node ${process.version}, ${wrk}; ${pin ? 'server pinned to CPU 0, wrk to CPU 1' : 'not pinned'}
-- servers: NODE_ENV=production, no access log, one process each
+- servers: NODE_ENV=production, no access log, a fresh process for every measured run
 
 ${markdownTable(header, cells)}
 
@@ -110,13 +110,7 @@ function roundRatios(results) {
   for (const [name, runs] of results) {
     const rps = runs.map((r, i) => r.requestsPerSec / (base[i]?.requestsPerSec ?? Number.NaN));
     const p99 = runs.map((r, i) => r.p99Ms / (base[i]?.p99Ms ?? Number.NaN));
-    ratios.set(name, { rps: middle(rps), p99: middle(p99) });
+    ratios.set(name, { rps: middle(rps) ?? Number.NaN, p99: middle(p99) ?? Number.NaN });
   }
   return ratios;
-}
-
-/** @param {number[]} values */
-function middle(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
 }

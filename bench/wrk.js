@@ -101,10 +101,7 @@ export function best(list) {
  */
 export function median(list) {
   /** @param {(r: WrkResult) => number} pick */
-  const mid = (pick) => {
-    const sorted = list.map(pick).sort((a, b) => a - b);
-    return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-  };
+  const mid = (pick) => middle(list.map(pick)) ?? 0;
   return {
     requestsPerSec: mid((r) => r.requestsPerSec),
     p50Ms: mid((r) => r.p50Ms),
@@ -112,4 +109,14 @@ export function median(list) {
     requests: mid((r) => r.requests),
     errors: list.reduce((sum, r) => sum + r.errors, 0),
   };
+}
+
+/**
+ * The middle value of `values` (the lower of the two middle ones for an even count), or `undefined`
+ * for none.
+ * @param {number[]} values
+ */
+export function middle(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
