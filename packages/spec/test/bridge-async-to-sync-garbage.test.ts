@@ -11,6 +11,8 @@ import type { Environ, ResponseBody } from '../src/sync-types.js';
 import { STEP_NAMES } from './fixtures/garbage-async-app.mjs';
 import { makeEnviron } from './helpers/validator-sync-server.js';
 
+/** `FUZZ_RUNS` raises the number of runs (default 300); the time limit grows with it. */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const fixture = new URL('./fixtures/garbage-async-app.mjs', import.meta.url);
 const app = asyncToSync({ module: fixture }, { timeout: 5000 });
 afterAll(() => app.close());
@@ -64,17 +66,21 @@ function thread(): string {
 }
 
 describe('asyncToSync under arbitrary app behaviour', () => {
-  it('gives a response or an Error, keeps its worker, and serves the next request', () => {
-    const first = thread();
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...STEP_NAMES), { maxLength: 6 }), (steps) => {
-        const outcome = run(environ('/garbage', steps));
-        if ('error' in outcome) expect(outcome.error).toBeInstanceOf(Error);
-        else expect(outcome.status).toMatch(/^[2-5]\d\d /);
-        expect(thread()).toBe(first);
-        expect(faults).toEqual([]);
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
-    );
-  }, 60_000);
+  it(
+    'gives a response or an Error, keeps its worker, and serves the next request',
+    () => {
+      const first = thread();
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom(...STEP_NAMES), { maxLength: 6 }), (steps) => {
+          const outcome = run(environ('/garbage', steps));
+          if ('error' in outcome) expect(outcome.error).toBeInstanceOf(Error);
+          else expect(outcome.status).toMatch(/^[2-5]\d\d /);
+          expect(thread()).toBe(first);
+          expect(faults).toEqual([]);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    60_000 * Math.max(1, RUNS / 300),
+  );
 });

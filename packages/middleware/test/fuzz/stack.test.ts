@@ -10,6 +10,14 @@ import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
 import { responseProblems, watchProcess, within } from './check.js';
 import { buildStack } from './stack.js';
 
+/**
+ * `FUZZ_RUNS` (default 300) is the first property's number of runs; the others scale with it, and
+ * so does each test's time limit, so a long local run does not end in a timeout.
+ */
+const SCALE = Number(process.env.FUZZ_RUNS ?? 300) / 300;
+const runs = (atDefault: number) => Math.max(1, Math.round(atDefault * SCALE));
+const LIMIT = 60_000 * Math.max(1, SCALE);
+
 const stack = buildStack();
 const client = createClient(stack.app, { headers: { host: 'example.com' } });
 const watch = watchProcess();
@@ -83,66 +91,78 @@ async function problemsOf(req: FuzzRequest, alone = true): Promise<string[] | nu
 }
 
 describe('the standard stack under hostile requests (in process)', () => {
-  it('answers each with a sound response', async () => {
-    await fc.assert(
-      fc.asyncProperty(fuzzRequest, async (req) => {
-        const problems = await problemsOf(req);
-        if (problems === null) return;
-        expect(problems).toEqual([]);
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
-    );
-  }, 60_000);
+  it(
+    'answers each with a sound response',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fuzzRequest, async (req) => {
+          const problems = await problemsOf(req);
+          if (problems === null) return;
+          expect(problems).toEqual([]);
+        }),
+        { numRuns: runs(300) },
+      );
+    },
+    LIMIT,
+  );
 
-  it('settles and logs once when the client leaves at any point', async () => {
-    await fc.assert(
-      fc.asyncProperty(fuzzRequest, fc.integer({ min: 0, max: 400 }), async (req, ticks) => {
-        const id = String(next++);
-        const lines = stack.log.length;
-        const violations = stack.violations.length;
-        const controller = new AbortController();
-        const headers = [...req.headers, ['x-fuzz-id', id] as const];
-        const init = { headers, httpVersion: req.httpVersion, signal: controller.signal, ...bodyInit(req) };
-        void (async () => {
-          for (let i = 0; i < ticks; i++) await null;
-          controller.abort(new Error('client left'));
-        })();
-        const outcome = await within(
-          client.request(req.method, req.target, init).then(
-            (res) => `status ${res.status}`,
-            (err: unknown) => String(err),
-          ),
-          5000,
-          'request',
-        );
-        const rec = stack.recorded.get(id);
-        if (rec === undefined) return; // refused by the client, or aborted before it was sent
-        stack.recorded.delete(id);
-        if (outcome.includes('client left')) left++;
-        expect(outcome).toMatch(/^status [1-4]\d\d$|client left/);
-        expect(rec.settled).toBe(true);
-        expect(stack.violations.slice(violations).map((v) => v.message)).toEqual([]);
-        expect(stack.log.length - lines).toBe(1);
-        expect(watch.errors).toEqual([]);
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 150) },
-    );
-    expect(left).toBeGreaterThan(10);
-  }, 60_000);
+  it(
+    'settles and logs once when the client leaves at any point',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fuzzRequest, fc.integer({ min: 0, max: 400 }), async (req, ticks) => {
+          const id = String(next++);
+          const lines = stack.log.length;
+          const violations = stack.violations.length;
+          const controller = new AbortController();
+          const headers = [...req.headers, ['x-fuzz-id', id] as const];
+          const init = { headers, httpVersion: req.httpVersion, signal: controller.signal, ...bodyInit(req) };
+          void (async () => {
+            for (let i = 0; i < ticks; i++) await null;
+            controller.abort(new Error('client left'));
+          })();
+          const outcome = await within(
+            client.request(req.method, req.target, init).then(
+              (res) => `status ${res.status}`,
+              (err: unknown) => String(err),
+            ),
+            5000,
+            'request',
+          );
+          const rec = stack.recorded.get(id);
+          if (rec === undefined) return; // refused by the client, or aborted before it was sent
+          stack.recorded.delete(id);
+          if (outcome.includes('client left')) left++;
+          expect(outcome).toMatch(/^status [1-4]\d\d$|client left/);
+          expect(rec.settled).toBe(true);
+          expect(stack.violations.slice(violations).map((v) => v.message)).toEqual([]);
+          expect(stack.log.length - lines).toBe(1);
+          expect(watch.errors).toEqual([]);
+        }),
+        { numRuns: runs(150) },
+      );
+      expect(left).toBeGreaterThan(10);
+    },
+    LIMIT,
+  );
 
-  it('answers concurrent requests each with a sound response', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fuzzRequest, { minLength: 2, maxLength: 8 }), async (reqs) => {
-        const lines = stack.log.length;
-        const all = await Promise.all(reqs.map((r) => problemsOf(r, false)));
-        expect(all.filter((p) => p !== null && p.length > 0)).toEqual([]);
-        // One line per request sent, and one per `GET /csrf` priming a request.
-        const primes = reqs.filter((r) => r.prime).length;
-        expect(stack.log.length - lines).toBe(all.filter((p) => p !== null).length + primes);
-      }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 40) },
-    );
-  }, 60_000);
+  it(
+    'answers concurrent requests each with a sound response',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fuzzRequest, { minLength: 2, maxLength: 8 }), async (reqs) => {
+          const lines = stack.log.length;
+          const all = await Promise.all(reqs.map((r) => problemsOf(r, false)));
+          expect(all.filter((p) => p !== null && p.length > 0)).toEqual([]);
+          // One line per request sent, and one per `GET /csrf` priming a request.
+          const primes = reqs.filter((r) => r.prime).length;
+          expect(stack.log.length - lines).toBe(all.filter((p) => p !== null).length + primes);
+        }),
+        { numRuns: runs(40) },
+      );
+    },
+    LIMIT,
+  );
 
   it('gives each a request id and the security headers', async () => {
     const res = await client.get('/items/42', { headers: { host: 'example.com', 'x-fuzz-id': 'get' } });
