@@ -31,7 +31,7 @@ export function inspectHeaders(headers: unknown, facts: HeaderFacts | null): Por
   }
   if (!Array.isArray(headers))
     return badHeader('headers must be an array of [name, value] pairs', headers, 'SRV-ERR-5');
-  if (headers === last.list && sameAsLast(headers)) {
+  if (sameAsLast(headers)) {
     if (facts !== null) {
       facts.contentLength = last.contentLength;
       facts.transferEncoding = last.transferEncoding;
@@ -68,53 +68,44 @@ export function inspectHeaders(headers: unknown, facts: HeaderFacts | null): Por
       facts.transferEncoding = true;
     }
   }
-  if (facts !== null) {
-    // Only a list seen a second time is remembered: one made afresh per response costs one store.
-    if (headers === last.seen) remember(headers, facts);
-    else last.seen = headers;
-  }
+  if (facts !== null) remember(headers as Header[], facts);
   return null;
 }
 
 /**
- * The last list {@link inspectHeaders} passed twice in a row (with facts), and what it held then:
- * `[pair, name, value]` for each field. An app that sends the same constant list on every response
- * has it checked twice, not every time; the check that it is unchanged compares every pair and
- * string, so a list changed in place since is checked again.
+ * The fields of the last list {@link inspectHeaders} passed (with facts), `[name, value, ...]`, and
+ * what it found in them. A list holding the same strings in the same order is valid as that one
+ * was, whether it is the same array or one made afresh (as the sync bridge and most apps make one
+ * per response from constant strings), so it is not checked again; a list changed in place since
+ * no longer matches and is checked again.
  */
 const last = {
-  /** The last list passed (with facts). */
-  seen: null as unknown[] | null,
-  /** The list {@link last.held} describes. */
-  list: null as unknown[] | null,
-  held: [] as unknown[],
+  fields: [] as string[],
   contentLength: -1,
   transferEncoding: false,
 };
 
 function sameAsLast(headers: unknown[]): boolean {
-  const held = last.held;
-  if (headers.length * 3 !== held.length) return false;
-  for (let i = 0, j = 0; i < headers.length; i++, j += 3) {
-    const pair = headers[i] as unknown[];
-    // The same pair object (so still an array), still of two items, holding the same strings.
-    if (pair !== held[j] || pair.length !== 2 || pair[0] !== held[j + 1] || pair[1] !== held[j + 2])
+  const fields = last.fields;
+  if (fields.length === 0 || headers.length * 2 !== fields.length) return false;
+  for (let i = 0, j = 0; i < headers.length; i++, j += 2) {
+    const pair = headers[i] as unknown;
+    // Still a pair (an array of two items) holding the same two strings.
+    if (!Array.isArray(pair) || pair.length !== 2 || pair[0] !== fields[j] || pair[1] !== fields[j + 1])
       return false;
   }
   return true;
 }
 
-function remember(headers: unknown[], facts: HeaderFacts): void {
-  const held = last.held;
+function remember(headers: Header[], facts: HeaderFacts): void {
+  const fields = last.fields;
   const n = headers.length;
-  if (held.length !== n * 3) held.length = n * 3;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const pair = headers[i] as unknown[];
-    held[j] = pair;
-    held[j + 1] = pair[0];
-    held[j + 2] = pair[1];
+  if (fields.length !== n * 2) fields.length = n * 2;
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    const pair = headers[i]!;
+    fields[j] = pair[0];
+    fields[j + 1] = pair[1];
   }
-  last.list = headers;
   last.contentLength = facts.contentLength;
   last.transferEncoding = facts.transferEncoding;
 }

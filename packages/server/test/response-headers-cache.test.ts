@@ -10,7 +10,7 @@ function remembered(list: unknown[]): void {
   for (let i = 0; i < 3; i++) expect(inspectHeaders(list, facts())).toBeNull();
 }
 
-describe('inspectHeaders: the list checked last is remembered, never trusted blindly', () => {
+describe('inspectHeaders: the fields checked last are remembered, never trusted blindly', () => {
   it('gives the same facts for a remembered list as the first check did', () => {
     const list = [
       ['content-type', 'text/plain'],
@@ -21,6 +21,24 @@ describe('inspectHeaders: the list checked last is remembered, never trusted bli
     const found = facts();
     expect(inspectHeaders(list, found)).toBeNull();
     expect(found).toEqual({ contentLength: 5, transferEncoding: true });
+  });
+
+  it('takes a new list holding the same strings as the remembered one, with its facts', () => {
+    // The sync bridge, and most apps, make a new list per response from the same strings.
+    const make = () => [
+      ['content-type', 'text/plain'],
+      ['content-length', '14'],
+    ];
+    remembered(make());
+    const found = facts();
+    expect(inspectHeaders(make(), found)).toBeNull();
+    expect(found).toEqual({ contentLength: 14, transferEncoding: false });
+    // One string differs: checked again, and refused when bad.
+    const changed = make();
+    changed[1] = ['content-length', '14\r\nx: y'];
+    expect(inspectHeaders(changed, facts())?.rule).toBe('SRV-SEC-1');
+    const notPair = [...make().slice(0, 1), 'content-length'];
+    expect(inspectHeaders(notPair, facts())?.rule).toBe('SRV-ERR-5');
   });
 
   it('refuses a remembered list whose value was changed in place (SRV-SEC-1)', () => {
@@ -64,6 +82,8 @@ describe('inspectHeaders: the list checked last is remembered, never trusted bli
         const cached = facts();
         const fresh = facts();
         const got = inspectHeaders(list, cached);
+        // Another list remembered in between, so that this one is checked afresh.
+        expect(inspectHeaders([['x-other', 'list']], facts())).toBeNull();
         const want = inspectHeaders(
           after.map((h) => [...h]),
           fresh,
@@ -71,6 +91,7 @@ describe('inspectHeaders: the list checked last is remembered, never trusted bli
         expect(got?.rule ?? null).toBe(want?.rule ?? null);
         if (want === null) expect(cached).toEqual(fresh);
       }),
+      { numRuns: 2000 },
     );
   });
 });
