@@ -9,10 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { asyncToSync } from '../src/bridge/async-to-sync.js';
 import type { Environ, ResponseBody } from '../src/sync-types.js';
 import { STEP_NAMES } from './fixtures/garbage-async-app.mjs';
+import { fuzzBudget } from './helpers/fuzz-budget.js';
 import { makeEnviron } from './helpers/validator-sync-server.js';
 
-/** `FUZZ_RUNS` raises the number of runs (default 300); the time limit grows with it. */
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/** `FUZZ_RUNS` (default 300) is the number of runs. */
+const budget = fuzzBudget('FUZZ_RUNS', 300);
 const fixture = new URL('./fixtures/garbage-async-app.mjs', import.meta.url);
 const app = asyncToSync({ module: fixture }, { timeout: 5000 });
 afterAll(() => app.close());
@@ -78,9 +79,9 @@ describe('asyncToSync under arbitrary app behaviour', () => {
           expect(thread()).toBe(first);
           expect(faults).toEqual([]);
         }),
-        { numRuns: RUNS },
+        { numRuns: budget.runs() },
       );
     },
-    60_000 * Math.max(1, RUNS / 300),
+    budget.limit,
   );
 });

@@ -9,12 +9,13 @@ import { type HTTPServer, serve } from '@portico/http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../server/test/memory-logger.js';
+import { fuzzBudget } from '../../../spec/test/helpers/fuzz-budget.js';
 import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
 import { responseProblems, watchProcess, within } from './check.js';
 import { buildStack } from './stack.js';
 
-/** `FUZZ_HTTP_RUNS` raises the number of runs (default 100); the time limit grows with it. */
-const RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 100);
+/** `FUZZ_HTTP_RUNS` (default 100) is the number of runs. */
+const budget = fuzzBudget('FUZZ_HTTP_RUNS', 100);
 
 const stack = buildStack();
 const logger = memoryLogger();
@@ -133,11 +134,11 @@ describe('the standard stack under hostile requests (over @portico/http)', () =>
           if (problems === null) return;
           expect(problems).toEqual([]);
         }),
-        { numRuns: RUNS },
+        { numRuns: budget.runs() },
       );
       expect(refused).toBeLessThan(next / 4);
     },
-    60_000 * Math.max(1, RUNS / 100),
+    budget.limit,
   );
 
   it('serves a file with one log line', async () => {

@@ -6,17 +6,13 @@
 import { createClient } from '@portico/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fuzzBudget } from '../../../spec/test/helpers/fuzz-budget.js';
 import { type FuzzRequest, fuzzRequest } from './arbitraries.js';
 import { responseProblems, watchProcess, within } from './check.js';
 import { buildStack } from './stack.js';
 
-/**
- * `FUZZ_RUNS` (default 300) is the first property's number of runs; the others scale with it, and
- * so does each test's time limit, so a long local run does not end in a timeout.
- */
-const SCALE = Number(process.env.FUZZ_RUNS ?? 300) / 300;
-const runs = (atDefault: number) => Math.max(1, Math.round(atDefault * SCALE));
-const LIMIT = 60_000 * Math.max(1, SCALE);
+/** `FUZZ_RUNS` (default 300) is the first property's number of runs; the others scale with it. */
+const budget = fuzzBudget('FUZZ_RUNS', 300);
 
 const stack = buildStack();
 const client = createClient(stack.app, { headers: { host: 'example.com' } });
@@ -100,10 +96,10 @@ describe('the standard stack under hostile requests (in process)', () => {
           if (problems === null) return;
           expect(problems).toEqual([]);
         }),
-        { numRuns: runs(300) },
+        { numRuns: budget.runs() },
       );
     },
-    LIMIT,
+    budget.limit,
   );
 
   it(
@@ -139,11 +135,11 @@ describe('the standard stack under hostile requests (in process)', () => {
           expect(stack.log.length - lines).toBe(1);
           expect(watch.errors).toEqual([]);
         }),
-        { numRuns: runs(150) },
+        { numRuns: budget.runs(150) },
       );
       expect(left).toBeGreaterThan(10);
     },
-    LIMIT,
+    budget.limit,
   );
 
   it(
@@ -158,10 +154,10 @@ describe('the standard stack under hostile requests (in process)', () => {
           const primes = reqs.filter((r) => r.prime).length;
           expect(stack.log.length - lines).toBe(all.filter((p) => p !== null).length + primes);
         }),
-        { numRuns: runs(40) },
+        { numRuns: budget.runs(40) },
       );
     },
-    LIMIT,
+    budget.limit,
   );
 
   it('gives each a request id and the security headers', async () => {
