@@ -30,6 +30,7 @@ const dynamicImportsExternal = {
 
 // A cache left from an earlier build must never meet the new script.
 rmSync(cache, { force: true });
+// The ES module bundle earlier builds made (the entry before this one): dist/ is published.
 rmSync(`${root}dist/program.bundle.js`, { force: true });
 
 await build({
