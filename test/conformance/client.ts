@@ -13,6 +13,12 @@ export interface ClientRequest {
   /** A body sent with content-length, or a list of pieces sent chunked (with `gapMs` between). */
   body?: Buffer | Buffer[];
   gapMs?: number;
+  /**
+   * With a list body: send the head alone, wait this long (ms) or until the response arrives, and
+   * write no piece once a response has arrived. For a front end that refuses on the head and closes:
+   * body bytes it never reads would make its close a reset, which can lose the response.
+   */
+  holdBodyMs?: number;
 }
 
 export interface ClientResponse {
@@ -47,14 +53,25 @@ export function open(baseUrl: string, req: ClientRequest): Promise<IncomingMessa
       agent: false,
       headers: Object.fromEntries([...grouped].map(([n, vs]) => [n, vs.length === 1 ? vs[0]! : vs])),
     });
-    r.on('response', resolve);
+    let answered = false;
+    r.on('response', (res) => {
+      answered = true;
+      resolve(res);
+    });
     r.on('error', reject);
     const body = req.body;
     if (body === undefined) r.end();
     else if (Buffer.isBuffer(body)) r.end(body);
     else {
       (async () => {
+        if (req.holdBodyMs !== undefined) {
+          r.flushHeaders();
+          for (let waited = 0; waited < req.holdBodyMs && !answered; waited += 10) {
+            await new Promise((t) => setTimeout(t, 10));
+          }
+        }
         for (const piece of body) {
+          if (answered && req.holdBodyMs !== undefined) return;
           r.write(piece);
           if (req.gapMs) await new Promise((t) => setTimeout(t, req.gapMs));
         }

@@ -67,6 +67,7 @@ export function conformanceSuite(runner: ConformanceRunner): void {
           path: `${rootAt()}/body`,
           body: chunked,
           gapMs: 5,
+          holdBodyMs: 5000,
         });
         expect(res.status).toBe(refused.refusedWith);
       });
