@@ -19,7 +19,15 @@ import {
   processState,
   until,
 } from './helpers.js';
-import { descriptors, get, INHERITED, programDescriptors, startHost, stopHosts } from './host-process.js';
+import {
+  descriptors,
+  get,
+  INHERITED,
+  programDescriptors,
+  settledDescriptors,
+  startHost,
+  stopHosts,
+} from './host-process.js';
 
 let dir: CGIRoot;
 
@@ -48,7 +56,7 @@ describe('descriptors (in this process)', () => {
     expect(pid).toBeGreaterThan(0);
     // Once it became `sleep`, it holds what it inherited and nothing of the shell's.
     expect(await until(() => readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('sleep'))).toBe(true);
-    expect(descriptors(pid)).toEqual([0, 1, 2]);
+    expect(await settledDescriptors(pid)).toEqual([0, 1, 2]);
     // Pipes of its own (not /dev/null, not the host's standard streams).
     for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).toMatch(/^(socket|pipe):/);
     expect(readlinkSync(`/proc/${pid}/fd/1`)).not.toBe(readlinkSync('/proc/self/fd/1'));
