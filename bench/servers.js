@@ -25,6 +25,12 @@ export const SERVERS = [
     target: null,
   },
   {
+    name: 'shape',
+    label: 'bare node:http calling the async app',
+    args: ['servers/node-http-async-app.js'],
+    target: null,
+  },
+  {
     name: 'async',
     label: 'Portico async app (@portico/http)',
     args: ['servers/portico.js', 'async'],
